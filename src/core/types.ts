@@ -1,6 +1,7 @@
 // The seams between the pure core and the side-effecting shell (webhook, CLI, kube).
 import type { Operation } from 'fast-json-patch';
 import type { Problem, StoreRef } from '../contract/types.ts';
+import type { StoreCatalog } from '../stores/types.ts';
 
 /** Reference from a generated object to the pod's controller (ReplicaSet, StatefulSet, …). */
 export interface OwnerRef {
@@ -90,4 +91,17 @@ export interface InjectionTarget {
   readonly namespace: string;
   /** Workload name when known from the manifest (offline inject); else derived from the pod. */
   readonly workload?: string;
+}
+
+/**
+ * Where stores come from and where generated objects go: a cluster (informer caches +
+ * server-side apply) or standalone (a stores file + a writer that only logs).
+ * `serve` builds one and hands it to the admission handler.
+ */
+export interface Runtime {
+  readonly catalog: StoreCatalog;
+  readonly writer: GeneratedObjectWriter;
+  /** True once everything the handler reads is loaded (caches synced). */
+  isReady(): boolean;
+  stop(): Promise<void>;
 }
