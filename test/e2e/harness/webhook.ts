@@ -147,7 +147,7 @@ export async function startWebhook(
   t: TestContext,
   kube: Cluster,
   manifests: DeployManifests,
-  options: { readonly name: string; readonly extraArgs?: readonly string[] },
+  options: { readonly name: string; readonly port?: number; readonly extraArgs?: readonly string[] },
 ): Promise<RunningWebhook> {
   const dir = join(kube.state.runDir, `webhook-${options.name}`);
   mkdirSync(dir, { recursive: true });
@@ -163,7 +163,7 @@ export async function startWebhook(
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml({ server: kube.state.apiServerUrl, caPem, user: { token } }), { mode: 0o600 });
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     ...manifests.containerArgs.filter((arg) => !arg.startsWith('--port') && arg !== '--tls-auto'),
     `--port=${port}`,
