@@ -165,7 +165,9 @@ export async function startWebhook(
 
   const port = options.port ?? (await freePort());
   const args = [
-    ...manifests.containerArgs.filter((arg) => !arg.startsWith('--port') && arg !== '--tls-auto'),
+    ...manifests.containerArgs.filter((arg) => !/^--(port|host)\b/.test(arg) && arg !== '--tls-auto'),
+    // Loopback only: the API server is the one caller.
+    '--host=127.0.0.1',
     `--port=${port}`,
     `--tls-cert-file=${certFile}`,
     `--tls-key-file=${keyFile}`,
