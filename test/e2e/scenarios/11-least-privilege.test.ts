@@ -43,6 +43,16 @@ t.test('the webhook ServiceAccount cannot read Secrets', { skip }, async (t) => 
   t.equal(await canI('patch', 'secretproviderclasses.secrets-store.csi.x-k8s.io', `--namespace=${namespace}`), 'yes', 'applies SecretProviderClasses');
   t.equal(await canI('list', 'clustersecretstores.external-secrets.io'), 'yes', 'reads ClusterSecretStores');
   t.equal(await canI('watch', 'namespaces'), 'yes', 'watches namespaces');
-  t.equal(await canI('update', 'leases.coordination.k8s.io', `--namespace=${own}`), 'yes', 'holds its Lease');
+  // The Lease rule is scoped by resourceNames (least privilege): ask about that very Lease.
+  const leaseNames = manifests.all
+    .filter((doc) => doc.kind === 'Role' && doc.metadata.namespace === own)
+    .flatMap((doc) => (doc['rules'] as Array<{ resources?: string[]; resourceNames?: string[] }> | undefined) ?? [])
+    .filter((rule) => rule.resources?.includes('leases'))
+    .flatMap((rule) => rule.resourceNames ?? []);
+  t.ok(leaseNames.length > 0, `deploy/ names its Lease: ${leaseNames.join(', ')}`);
+  for (const lease of leaseNames) {
+    t.equal(await canI('update', `leases.coordination.k8s.io/${lease}`, `--namespace=${own}`), 'yes', `holds its Lease ${lease}`);
+  }
+  t.equal(await canI('update', 'leases.coordination.k8s.io/someone-else', `--namespace=${own}`), 'no', 'and no other Lease');
   t.equal(await canI('delete', 'pods', `--namespace=${namespace}`), 'no', 'cannot delete pods');
 });

@@ -41,7 +41,7 @@ t.test('inject output for examples/ passes kubectl apply --dry-run=server', { sk
     }
   }
   for (const namespace of namespaces) {
-    const created = await kube.kubectl(['create', 'namespace', namespace]);
+    const created = await kube.kubectl(['create', 'namespace', namespace, '--save-config']);
     if (created.code === 0) t.teardown(async () => void (await kube.kubectl(['delete', 'namespace', namespace, '--wait=false'])));
   }
 
