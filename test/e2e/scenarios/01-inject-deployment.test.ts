@@ -65,10 +65,14 @@ t.test('an annotated Deployment gets mounts, one ExternalSecret and one SecretPr
   );
   const data = externalSecret.spec['data'] as Array<{ secretKey: string; remoteRef: Record<string, unknown> }>;
   t.same(data.map((item) => item.secretKey).sort(), ['api-token', 'db-password'], 'exactly the two secrets');
-  t.match(data.find((item) => item.secretKey === 'db-password')?.remoteRef, { key: 'apps/db', property: 'password' });
-  t.match(data.find((item) => item.secretKey === 'api-token')?.remoteRef, { key: 'apps/api' });
+  t.match(data.find((item) => item.secretKey === 'db-password')?.remoteRef, { key: 'apps/db', property: 'password' }, 'key#property splits');
+  t.match(data.find((item) => item.secretKey === 'api-token')?.remoteRef, { key: 'apps/api' }, 'a bare key has no property');
   t.equal(secretProviderClass.spec['provider'], 'vault', 'the store is Vault, so the CSI provider is vault');
-  t.match(secretProviderClass.spec['parameters'], { vaultAddress: 'https://vault.example:8200', roleName: 'apps' });
+  t.match(
+    secretProviderClass.spec['parameters'],
+    { vaultAddress: 'https://vault.example:8200', roleName: 'apps' },
+    'with the store address and Kubernetes auth role',
+  );
 
   const targetSecret = (externalSecret.spec['target'] as { name: string }).name;
   for (const item of pods as V1Pod[]) {
@@ -78,7 +82,11 @@ t.test('an annotated Deployment gets mounts, one ExternalSecret and one SecretPr
     t.equal(volume?.csi?.readOnly, true, `${name} has a read-only CSI volume`);
     t.equal(mountedClass(item), secretProviderClass.metadata.name, `${name} mounts the generated SecretProviderClass`);
     const [app, sidecar] = item.spec?.containers ?? [];
-    t.match(app?.volumeMounts, [{ name: volume?.name, mountPath: '/mnt/secrets', readOnly: true }], 'app mounts it');
+    t.match(
+      app?.volumeMounts?.find((mount) => mount.name === volume?.name),
+      { mountPath: '/mnt/secrets', readOnly: true },
+      'app mounts it read-only at the default path',
+    );
     t.notOk(
       sidecar?.volumeMounts?.some((mount) => mount.name === volume?.name),
       'the sidecar, not listed in containers, does not',
