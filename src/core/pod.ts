@@ -47,7 +47,10 @@ export function readPod(pod: { readonly metadata?: unknown; readonly spec?: unkn
   const rawAnnotations = metadata.annotations;
   const annotationsPresent = rawAnnotations !== undefined && rawAnnotations !== null;
   if (annotationsPresent && !isStringMap(rawAnnotations)) problem('metadata.annotations', 'must map names to string values');
-  const annotations = isStringMap(rawAnnotations) ? rawAnnotations : {};
+  // Keep the string entries of a malformed map: a selected pod must be denied, not skipped.
+  const annotations = isRecord(rawAnnotations)
+    ? Object.fromEntries(Object.entries(rawAnnotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+    : {};
 
   const rawSpec = isRecord(pod) ? pod.spec : undefined;
   const spec = isRecord(rawSpec) ? rawSpec : {};
@@ -69,7 +72,7 @@ export function readPod(pod: { readonly metadata?: unknown; readonly spec?: unkn
     pod: {
       hasMetadata: isRecord(rawMetadata),
       metadata,
-      hasAnnotations: isStringMap(rawAnnotations),
+      hasAnnotations: isRecord(rawAnnotations),
       annotations,
       containers,
       initContainers,
