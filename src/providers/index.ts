@@ -5,14 +5,23 @@ import type { InjectionConfig } from '../core/types.ts';
 import type { EsoStore } from '../stores/types.ts';
 import { failed, storeProblem } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
-import { vaultMapping } from './vault.ts';
+import { awsMapping } from './aws.ts';
+import { azureKeyVaultMapping } from './azurekv.ts';
+import { gcpSecretManagerMapping } from './gcpsm.ts';
+import { openBaoMapping, vaultMapping } from './vault.ts';
 
 export type { BackendMapping, CsiProviderResult, CsiProviderSpec } from './types.ts';
 
 /** Store annotation naming the CSI provider for this one store; wins over configuration. */
 export const CSI_PROVIDER_ANNOTATION = `${ANNOTATION_PREFIX}csi-provider`;
 
-const MAPPINGS: readonly BackendMapping[] = [vaultMapping];
+const MAPPINGS: readonly BackendMapping[] = [
+  vaultMapping,
+  awsMapping,
+  azureKeyVaultMapping,
+  gcpSecretManagerMapping,
+  openBaoMapping,
+];
 
 const MAPPINGS_BY_BACKEND: ReadonlyMap<string, BackendMapping> = new Map(MAPPINGS.map((m) => [m.backend, m]));
 

@@ -82,12 +82,12 @@ export function requiredString(
 }
 
 /**
- * A list of objects as the YAML string a SecretProviderClass parameter holds. Every string is
+ * A list or object as the YAML string a SecretProviderClass parameter holds. Every string value is
  * double-quoted so that no provider's YAML parser (YAML 1.1 or 1.2) reads `true`, `0600` or
  * `1e3` as anything but a string; keys are written in insertion order, so output is deterministic.
  */
-export function yamlList(items: readonly object[]): string {
-  return stringify(items, {
+export function toYaml(value: readonly object[] | object): string {
+  return stringify(value, {
     defaultStringType: 'QUOTE_DOUBLE',
     defaultKeyType: 'PLAIN',
     lineWidth: 0,

@@ -1,4 +1,4 @@
-// ESO `vault` (and `openBao`) stores → the Vault / OpenBao CSI provider. Pure.
+// ESO `vault` and `openBao` stores → the Vault / OpenBao CSI provider. Pure.
 //
 // Both CSI providers read the same parameters (OpenBao's also accepts `vault*` names):
 // vaultAddress, vaultNamespace, vaultAuthMountPath, roleName and `objects`, a YAML list of
@@ -17,7 +17,7 @@ import {
   secretField,
   storeProblem,
   versionField,
-  yamlList,
+  toYaml,
 } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
 
@@ -95,7 +95,7 @@ function kvVersion(config: Readonly<Record<string, unknown>>, backend: string, s
 
 function toObject(
   secret: SecretSpec,
-  mount: string | undefined,
+  readPath: (key: string) => string,
   version: KvVersion,
   problems: Problem[],
 ): VaultObject {
@@ -103,20 +103,20 @@ function toObject(
   if (secret.key.includes('?')) {
     problems.push({
       field: secretField(secret.name),
-      message: `the Vault key "${secret.key}" contains "?", which the CSI provider reads as the start of query parameters`,
+      message: `the key "${secret.key}" contains "?", which the CSI provider reads as the start of query parameters`,
     });
   }
-  let secretPath = kvReadPath(secret.key, mount, version);
+  let secretPath = readPath(secret.key);
   if (secret.version !== undefined) {
     if (version === 'v1') {
       problems.push({
         field: versionField(secret.name),
         message: 'the store uses KV version 1, which keeps no versions; remove the annotation',
       });
-    } else if (!/^[1-9][0-9]{0,18}$/.test(secret.version)) {
+    } else if (!/^[1-9][0-9]{0,15}$/.test(secret.version)) {
       problems.push({
         field: versionField(secret.name),
-        message: `a Vault KV version is a positive integer, not "${secret.version}"`,
+        message: `a KV version is a positive integer, not "${secret.version}"`,
       });
     } else {
       // KV v2 reads a version through the `version` query parameter of `<mount>/data/<key>`.
@@ -128,40 +128,85 @@ function toObject(
     : { objectName: secret.name, secretPath, secretKey: secret.property };
 }
 
-/** Builds the mapping for one ESO backend key that speaks the Vault KV API. */
-export function vaultLikeMapping(backend: string, defaultProviderName: string): BackendMapping {
-  return {
-    backend,
-    defaultProviderName,
-    toCsi(store: EsoStore, request: InjectionRequest, providerName: string): CsiProviderResult {
-      const problems: Problem[] = [];
-      const config = recordAt(store.spec.provider, backend) ?? {};
-      const address = requiredString(config, 'server', `${backend}.server`, store, problems);
-      const mount = optionalString(config, 'path', `${backend}.path`, store, problems)?.replace(/\/+$/, '');
-      const version = kvVersion(config, backend, store, problems);
-      const namespace = optionalString(config, 'namespace', `${backend}.namespace`, store, problems);
-      const auth = storeAuth(config, backend, store, problems);
-
-      const roleName = request.role ?? auth.role;
-      if (roleName === undefined) {
-        problems.push({
-          field: ROLE_FIELD,
-          message:
-            `${describeStore(store)} has no Kubernetes auth role the CSI provider could use; ` +
-            'set this annotation to the role the pod\'s service account logs in with',
-        });
-      }
-      const objects = request.secrets.map((secret) => toObject(secret, mount || undefined, version, problems));
-      if (problems.length > 0 || address === undefined || roleName === undefined) return failed(problems);
-
-      const parameters: Record<string, string> = { vaultAddress: address };
-      if (namespace !== undefined) parameters.vaultNamespace = namespace;
-      if (auth.mountPath !== undefined) parameters.vaultAuthMountPath = auth.mountPath;
-      parameters.roleName = roleName;
-      parameters.objects = yamlList(objects);
-      return { ok: true, spec: { provider: providerName, parameters } };
-    },
-  };
+/** What one ESO store of a Vault-compatible backend tells the CSI provider. */
+interface KvStore {
+  readonly address: string | undefined;
+  readonly namespace: string | undefined;
+  readonly version: KvVersion;
+  readonly auth: VaultAuth;
+  readonly readPath: (key: string) => string;
 }
 
-export const vaultMapping: BackendMapping = vaultLikeMapping('vault', 'vault');
+function toCsiParameters(
+  store: EsoStore,
+  request: InjectionRequest,
+  providerName: string,
+  kv: KvStore,
+  problems: Problem[],
+): CsiProviderResult {
+  const roleName = request.role ?? kv.auth.role;
+  if (roleName === undefined) {
+    problems.push({
+      field: ROLE_FIELD,
+      message:
+        `${describeStore(store)} has no Kubernetes auth role the CSI provider could use; ` +
+        "set this annotation to the role the pod's service account logs in with",
+    });
+  }
+  const objects = request.secrets.map((secret) => toObject(secret, kv.readPath, kv.version, problems));
+  if (problems.length > 0 || kv.address === undefined || roleName === undefined) return failed(problems);
+
+  const parameters: Record<string, string> = { vaultAddress: kv.address };
+  if (kv.namespace !== undefined) parameters.vaultNamespace = kv.namespace;
+  if (kv.auth.mountPath !== undefined) parameters.vaultAuthMountPath = kv.auth.mountPath;
+  parameters.roleName = roleName;
+  parameters.objects = toYaml(objects);
+  return { ok: true, spec: { provider: providerName, parameters } };
+}
+
+/** ESO's `vault` provider (HashiCorp Vault, and OpenBao through its Vault compatibility). */
+export const vaultMapping: BackendMapping = {
+  backend: 'vault',
+  defaultProviderName: 'vault',
+  toCsi(store: EsoStore, request: InjectionRequest, providerName: string): CsiProviderResult {
+    const problems: Problem[] = [];
+    const config = recordAt(store.spec.provider, 'vault') ?? {};
+    const mount = optionalString(config, 'path', 'vault.path', store, problems)?.replace(/\/+$/, '') || undefined;
+    const version = kvVersion(config, 'vault', store, problems);
+    return toCsiParameters(store, request, providerName, {
+      address: requiredString(config, 'server', 'vault.server', store, problems),
+      namespace: optionalString(config, 'namespace', 'vault.namespace', store, problems),
+      version,
+      auth: storeAuth(config, 'vault', store, problems),
+      readPath: (key) => kvReadPath(key, mount, version),
+    }, problems);
+  },
+};
+
+/** ESO's default mount for its native `openBao` provider. */
+export const DEFAULT_OPENBAO_KV_MOUNT = 'kv';
+
+/**
+ * ESO's native `openBao` provider: a KV client on `path` (default `kv`), reading
+ * `<path>/data/<key>` (v2) or `<path>/<key>` (v1) with no prefix handling. Its auth methods
+ * (token, AppRole, userpass) have no Kubernetes role, so pods name one with `role`.
+ */
+export const openBaoMapping: BackendMapping = {
+  backend: 'openBao',
+  defaultProviderName: 'openbao',
+  toCsi(store: EsoStore, request: InjectionRequest, providerName: string): CsiProviderResult {
+    const problems: Problem[] = [];
+    const config = recordAt(store.spec.provider, 'openBao') ?? {};
+    const version = kvVersion(config, 'openBao', store, problems);
+    let mount = (optionalString(config, 'path', 'openBao.path', store, problems) ?? DEFAULT_OPENBAO_KV_MOUNT).replace(/\/+$/, '');
+    // The store may spell the v2 mount with its `/data` suffix; it is added once, here.
+    if (version === 'v2') mount = mount.replace(/\/data$/, '');
+    return toCsiParameters(store, request, providerName, {
+      address: requiredString(config, 'server', 'openBao.server', store, problems),
+      namespace: optionalString(config, 'namespace', 'openBao.namespace', store, problems),
+      version,
+      auth: {},
+      readPath: (key) => (version === 'v2' ? `${mount}/data/${key}` : `${mount}/${key}`),
+    }, problems);
+  },
+};
