@@ -72,9 +72,14 @@ export function mapToCsi(store: EsoStore, request: InjectionRequest, config: Inj
   const providerName = annotated ?? config.csiProviderNames[backend] ?? mapping.defaultProviderName;
   if (!isValidCsiProviderName(providerName)) {
     const source =
-      annotated !== undefined ? `its annotation ${CSI_PROVIDER_ANNOTATION}` : `the configured CSI provider for "${backend}"`;
+      annotated !== undefined
+        ? `its annotation ${CSI_PROVIDER_ANNOTATION}`
+        : `the CSI provider name configured for backend "${backend}"`;
     return failed([
-      storeProblem(store, `${source} "${providerName}" is not a valid CSI provider name`),
+      storeProblem(
+        store,
+        `${source} is "${providerName}", not a CSI provider name (1-63 letters, digits, "-", "_" or ".")`,
+      ),
     ]);
   }
   return mapping.toCsi(store, request, providerName);
