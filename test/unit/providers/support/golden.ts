@@ -3,22 +3,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
 import { stringify } from 'yaml';
 import type { CsiProviderResult } from '../../../../src/providers/types.ts';
 
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../golden/providers');
-
-interface Assert {
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-  fail(message: string): unknown;
-}
 
 /** The result as a reviewable document: multi-line parameters appear as YAML block literals. */
 export function renderResult(result: CsiProviderResult): string {
   return stringify(result.ok ? result.spec : { problems: result.problems }, { lineWidth: 0 });
 }
 
-export function matchGolden(t: Assert, name: string, result: CsiProviderResult): void {
+export function matchGolden(t: Test, name: string, result: CsiProviderResult): void {
   const file = join(GOLDEN_DIR, `${name}.yaml`);
   const actual = renderResult(result);
   if (process.env.UPDATE_GOLDEN === '1') {
