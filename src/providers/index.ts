@@ -34,10 +34,10 @@ export const DEFAULT_CSI_PROVIDER_NAMES: Readonly<Record<string, string>> = Obje
 );
 
 /**
- * The driver reaches a provider through the socket `<name>.sock` in its providers directory,
- * so a name is one path segment of ordinary characters.
+ * The driver reaches a provider through the socket `<name>.sock` and refuses names outside
+ * this pattern (its own check, plus non-empty).
  */
-const PROVIDER_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const PROVIDER_NAME = /^[A-Za-z0-9_-]{1,30}$/;
 
 export function isValidCsiProviderName(name: string): boolean {
   return PROVIDER_NAME.test(name);
@@ -78,7 +78,7 @@ export function mapToCsi(store: EsoStore, request: InjectionRequest, config: Inj
     return failed([
       storeProblem(
         store,
-        `${source} is "${providerName}", not a CSI provider name (1-63 letters, digits, "-", "_" or ".")`,
+        `${source} is "${providerName}", not a CSI provider name (1-30 letters, digits, "-" or "_")`,
       ),
     ]);
   }

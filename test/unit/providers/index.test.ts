@@ -46,10 +46,14 @@ t.test('an invalid provider name is reported with its source', async (t) => {
         field: 'hybrid-secrets.io/store',
         message:
           `ClusterSecretStore "shared": its annotation ${CSI_PROVIDER_ANNOTATION} is "../evil", ` +
-          'not a CSI provider name (1-63 letters, digits, "-", "_" or ".")',
+          'not a CSI provider name (1-30 letters, digits, "-" or "_")',
       },
     ],
   });
+  const dotted = mapToCsi(clusterStore(vault, { [CSI_PROVIDER_ANNOTATION]: 'vault.eu' }), oneSecret, noConfig);
+  t.notOk(dotted.ok, 'the driver refuses dots');
+  const long = mapToCsi(clusterStore(vault, { [CSI_PROVIDER_ANNOTATION]: 'a'.repeat(31) }), oneSecret, noConfig);
+  t.notOk(long.ok, 'the driver refuses more than 30 characters');
   const configured = mapToCsi(clusterStore(vault), oneSecret, { csiProviderNames: { vault: '' } });
   t.notOk(configured.ok);
   if (!configured.ok) t.match(configured.problems[0]?.message, /the CSI provider name configured for backend "vault" is "", not a CSI provider name/);
