@@ -37,6 +37,9 @@ function kinds(text: string): string[] {
   });
 }
 
+// Each case spawns Node; on a busy machine the file needs more than tap's default 30 s.
+t.setTimeout(180_000);
+
 const dir = mkdtempSync(join(tmpdir(), 'hybrid-secrets-inject-'));
 
 t.test('a Deployment gets its template mutated and the generated pair appended', async (t) => {
