@@ -16,9 +16,9 @@ import {
   secretField,
   storeProblem,
   versionField,
-  toYaml,
 } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
+import { yamlList } from './yaml-parameter.ts';
 
 /** Store annotation: `"true"` makes the provider use EKS Pod Identity instead of IRSA. */
 export const AWS_POD_IDENTITY_ANNOTATION = `${ANNOTATION_PREFIX}aws-use-pod-identity`;
@@ -30,20 +30,20 @@ const OBJECT_TYPE_BY_SERVICE: Readonly<Record<string, ObjectType>> = {
   ParameterStore: 'ssmparameter',
 };
 
-export interface JmesPathEntry {
+export type JmesPathEntry = {
   readonly path: string;
   readonly objectAlias: string;
-}
+};
 
 /** One entry of `objects` (field order is the YAML order). */
-export interface AwsObject {
+export type AwsObject = {
   readonly objectName: string;
   readonly objectType: ObjectType;
   readonly objectAlias: string;
   readonly objectVersion?: string;
   readonly objectVersionLabel?: string;
   readonly jmesPath?: readonly JmesPathEntry[];
-}
+};
 
 interface VersionSelector {
   readonly objectVersion?: string;
@@ -235,7 +235,7 @@ export const awsMapping: BackendMapping = {
 
     const parameters: Record<string, string> = { region };
     if (podIdentity === 'true' || podIdentity === 'false') parameters.usePodIdentity = podIdentity;
-    parameters.objects = toYaml(objects);
+    parameters.objects = yamlList(objects);
     return { ok: true, spec: { provider: providerName, parameters } };
   },
 };

@@ -1,5 +1,4 @@
 // Small helpers shared by the backend mappings. Pure.
-import { stringify } from 'yaml';
 import { ANNOTATION_PREFIX } from '../contract/types.ts';
 import type { Problem } from '../contract/types.ts';
 import type { EsoStore } from '../stores/types.ts';
@@ -79,17 +78,4 @@ export function requiredString(
   }
   const value = optionalString(config, key, fieldPath, store, problems);
   return value;
-}
-
-/**
- * A list or object as the YAML string a SecretProviderClass parameter holds. Every string value is
- * double-quoted so that no provider's YAML parser (YAML 1.1 or 1.2) reads `true`, `0600` or
- * `1e3` as anything but a string; keys are written in insertion order, so output is deterministic.
- */
-export function toYaml(value: readonly object[] | object): string {
-  return stringify(value, {
-    defaultStringType: 'QUOTE_DOUBLE',
-    defaultKeyType: 'PLAIN',
-    lineWidth: 0,
-  });
 }
