@@ -14,6 +14,7 @@ import {
   recordAt,
   requiredString,
   secretField,
+  storeAnnotation,
   storeProblem,
   versionField,
 } from './shared.ts';
@@ -223,7 +224,7 @@ export const awsMapping: BackendMapping = {
     }
     const prefix = optionalString(config, 'prefix', 'aws.prefix', store, problems) ?? '';
 
-    const podIdentity = store.metadata.annotations?.[AWS_POD_IDENTITY_ANNOTATION];
+    const podIdentity = storeAnnotation(store, AWS_POD_IDENTITY_ANNOTATION);
     if (podIdentity !== undefined && podIdentity !== 'true' && podIdentity !== 'false') {
       problems.push(storeProblem(store, `annotation ${AWS_POD_IDENTITY_ANNOTATION} must be "true" or "false"`));
     }

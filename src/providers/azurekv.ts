@@ -14,6 +14,7 @@ import {
   recordAt,
   requiredString,
   secretField,
+  storeAnnotation,
   storeProblem,
   versionField,
 } from './shared.ts';
@@ -111,7 +112,7 @@ interface Identity {
 }
 
 function identity(store: EsoStore, config: Readonly<Record<string, unknown>> | undefined, problems: Problem[]): Identity {
-  const clientId = store.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+  const clientId = storeAnnotation(store, AZURE_CLIENT_ID_ANNOTATION);
   if (clientId !== undefined) {
     if (!/^[0-9A-Fa-f-]{36}$/.test(clientId)) {
       problems.push(storeProblem(store, `annotation ${AZURE_CLIENT_ID_ANNOTATION} must be a client id (a GUID)`));

@@ -76,6 +76,15 @@ export function requiredString(
     problems.push(storeProblem(store, `spec.provider.${fieldPath} is required`));
     return undefined;
   }
-  const value = optionalString(config, key, fieldPath, store, problems);
-  return value;
+  return optionalString(config, key, fieldPath, store, problems);
+}
+
+/**
+ * A store annotation as text. Annotations are strings in the API; a stores file may still hold
+ * an unquoted `true`, which is read as the text the user meant.
+ */
+export function storeAnnotation(store: EsoStore, key: string): string | undefined {
+  const value: unknown = store.metadata.annotations?.[key];
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : String(value);
 }
