@@ -58,7 +58,7 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
 
   const request: InjectionRequest = { ...contract.request, store: resolution.ref };
   const esData = externalSecretData(request, resolution.ref);
-  const hash = specHash({ externalSecret: esData, secretProviderClass: csi });
+  const hash = specHash(esData, csi);
   const owner = controllerOf(pod.metadata);
   const workload = target.workload ?? workloadOf(pod.metadata, owner);
   const identity = {

@@ -1,11 +1,26 @@
 import t from 'tap';
-import { canonicalJson, controllerOf, generatedName, specHash, workloadLabel, workloadOf } from '../../../src/core/names.ts';
+import { controllerOf, generatedName, specHash, workloadLabel, workloadOf } from '../../../src/core/names.ts';
 
-t.test('canonical JSON ignores key order and undefined members', async (t) => {
-  t.equal(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }], c: undefined }), '{"a":[{"x":1,"y":2}],"b":1}');
-  t.equal(specHash({ a: 1, b: 2 }), specHash({ b: 2, a: 1 }));
-  t.not(specHash({ a: 1 }), specHash({ a: 2 }));
-  t.match(specHash({}), /^[0-9a-f]{10}$/);
+t.test('the spec hash covers the specs, canonically', async (t) => {
+  const es = {
+    secretStoreRef: { name: 'vault', kind: 'ClusterSecretStore' as const },
+    refreshInterval: '1h',
+    data: [{ secretKey: 'db', remoteRef: { key: 'app/db', property: 'password' } }],
+  };
+  const csi = { provider: 'vault', parameters: { roleName: 'apps', objects: '- objectName: db\n' } };
+  const hash = specHash(es, csi);
+  t.match(hash, /^[0-9a-f]{10}$/);
+  t.equal(specHash(es, { provider: 'vault', parameters: { objects: '- objectName: db\n', roleName: 'apps' } }), hash, 'parameter order does not matter');
+  const changes: [string, string][] = [
+    ['store name', specHash({ ...es, secretStoreRef: { ...es.secretStoreRef, name: 'other' } }, csi)],
+    ['store kind', specHash({ ...es, secretStoreRef: { ...es.secretStoreRef, kind: 'SecretStore' } }, csi)],
+    ['refresh interval', specHash({ ...es, refreshInterval: '5m' }, csi)],
+    ['property', specHash({ ...es, data: [{ secretKey: 'db', remoteRef: { key: 'app/db' } }] }, csi)],
+    ['version', specHash({ ...es, data: [{ secretKey: 'db', remoteRef: { key: 'app/db', property: 'password', version: '2' } }] }, csi)],
+    ['provider', specHash(es, { ...csi, provider: 'openbao' })],
+    ['parameter', specHash(es, { ...csi, parameters: { ...csi.parameters, roleName: 'web' } })],
+  ];
+  for (const [what, other] of changes) t.not(other, hash, what);
 });
 
 t.test('generated names are DNS labels of at most 63 characters that keep the hash', async (t) => {
