@@ -4,7 +4,7 @@
 // MutatingWebhookConfiguration registered with only clientConfig changed to
 // https://127.0.0.1:<port>/mutate and the run's CA.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Cluster, TestContext } from './cluster.ts';
 import { eventually } from './cluster.ts';
@@ -149,7 +149,10 @@ export async function startWebhook(
   manifests: DeployManifests,
   options: { readonly name: string; readonly port?: number; readonly extraArgs?: readonly string[] },
 ): Promise<RunningWebhook> {
-  const dir = join(kube.state.runDir, `webhook-${options.name}`);
+  // Logs and files per scenario file, so a failure's webhook log is easy to find.
+  const scenario = basename(process.argv[1] ?? 'scenario', '.test.ts');
+  const processName = `${scenario}.webhook-${options.name}`;
+  const dir = join(kube.state.runDir, processName);
   mkdirSync(dir, { recursive: true });
   const caPem = readFileSync(kube.state.caCertFile, 'utf8');
   const ca = loadCertificateAuthority(caPem, readFileSync(kube.state.caKeyFile, 'utf8'));
@@ -174,7 +177,7 @@ export async function startWebhook(
     ...(options.extraArgs ?? []),
   ];
   const webhook = startProcess({
-    name: `webhook-${options.name}`,
+    name: processName,
     command: process.execPath,
     args: [cliEntry, 'serve', ...args],
     runDir: kube.state.runDir,
