@@ -10,9 +10,9 @@
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ANNOTATION_PREFIX } from '../contract/types.ts';
-import type { GeneratedObjects, OwnerRef } from '../core/types.ts';
+import type { GeneratedObjects, KubeObject, OwnerRef } from '../core/types.ts';
 import type { Metrics } from '../metrics.ts';
-import type { GeneratedKind, KubeWriteApi } from './api.ts';
+import { SPEC_HASH_LABEL, WORKLOAD_LABEL, type GeneratedKind, type KubeWriteApi } from './api.ts';
 import type { CacheEvent, InformerCache } from './cache.ts';
 import { type Clock, type Timer, deadlineSignal } from './clock.ts';
 import { KubeApiError, isConflict, toKubeApiError } from './errors.ts';
@@ -44,12 +44,15 @@ export interface ReconcilerDeps {
   /**
    * The generated objects an injected pod needs, rendered again from its annotations and the
    * current stores; undefined when they cannot be rendered (annotations or store changed).
+   * Without it, missing objects are not recreated; owners are still added from the caches.
    */
-  readonly renderForPod: (pod: V1Pod) => GeneratedObjects | undefined;
+  readonly renderForPod?: (pod: V1Pod) => GeneratedObjects | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
+
+type Counts = { healed: number; adopted: number; collected: number; failed: number };
 
 export interface ReconcileSummary {
   readonly skipped?: 'caches not synced';
@@ -148,7 +151,7 @@ export class Reconciler {
     if (!pods.hasSynced() || !generated.externalSecrets.hasSynced() || !generated.secretProviderClasses.hasSynced()) {
       return { skipped: 'caches not synced', healed: 0, adopted: 0, collected: 0, failed: 0 };
     }
-    const counts = { healed: 0, adopted: 0, collected: 0, failed: 0 };
+    const counts: Counts = { healed: 0, adopted: 0, collected: 0, failed: 0 };
     const allPods = pods.list();
     for (const pod of allPods) {
       if (signal.aborted) return counts;
@@ -160,42 +163,69 @@ export class Reconciler {
     return counts;
   }
 
-  private async healPod(
-    pod: V1Pod,
-    signal: AbortSignal,
-    counts: { healed: number; adopted: number; failed: number },
-  ): Promise<void> {
-    const { metrics, writer, events } = this.deps;
+  private async healPod(pod: V1Pod, signal: AbortSignal, counts: Counts): Promise<void> {
     const podRef = { namespace: pod.metadata?.namespace, pod: pod.metadata?.name };
-    let rendered: GeneratedObjects | undefined;
-    try {
-      rendered = this.deps.renderForPod(pod);
-    } catch (error) {
-      this.logger.error({ ...podRef, err: error }, 'rendering generated objects failed');
-    }
-    if (rendered === undefined) {
-      this.logger.debug(podRef, 'injected pod whose objects cannot be rendered any more; left as it is');
+    const owner = podOwner(pod);
+    const mounted = mountedProviderClasses(pod);
+    const rendered = this.render(pod);
+    if (rendered !== undefined && mounted.has(rendered.name)) {
+      await this.ensurePair(pod, { ...rendered, owner }, signal, counts);
       return;
     }
-    if (!mountedProviderClasses(pod).has(rendered.name)) {
-      // The stores or settings changed since admission: recreating under the new name would not
-      // help this pod, and writing the new spec under the old name would break the name ↔ spec
-      // relation every other pod relies on.
-      metrics.reconcileActions.inc({ action: 'heal', result: 'drifted' });
+    // No usable rendering (annotations or stores changed since admission, or no renderer): the
+    // objects the pod mounts can still gain their owner from their cached copies, but missing
+    // ones are not recreated under a name that no longer matches their spec.
+    for (const name of mounted) {
+      const cached = this.cachedPair(pod.metadata?.namespace ?? '', name);
+      if (cached === undefined) continue;
+      const objects: GeneratedObjects = { ...cached, owner };
+      if (this.deps.writer.state(objects) === 'owner-missing') await this.ensurePair(pod, objects, signal, counts);
+    }
+    if (rendered !== undefined && ![...mounted].some((name) => this.cachedPair(pod.metadata?.namespace ?? '', name))) {
+      this.deps.metrics.reconcileActions.inc({ action: 'heal', result: 'drifted' });
       this.logger.warn({ ...podRef, rendered: rendered.name }, 'injected pod mounts objects that no longer match its annotations');
-      return;
     }
-    const objects: GeneratedObjects = { ...rendered, owner: rendered.owner ?? barePodOwner(pod) };
+  }
+
+  private render(pod: V1Pod): GeneratedObjects | undefined {
+    if (this.deps.renderForPod === undefined) return undefined;
+    try {
+      return this.deps.renderForPod(pod);
+    } catch (error) {
+      this.logger.error({ namespace: pod.metadata?.namespace, pod: pod.metadata?.name, err: error }, 'rendering generated objects failed');
+      return undefined;
+    }
+  }
+
+  /** A generated pair as the caches hold it, in the shape the writer applies. */
+  private cachedPair(namespace: string, name: string): GeneratedObjects | undefined {
+    const externalSecret = this.deps.generated.externalSecrets.get(name, namespace);
+    const secretProviderClass = this.deps.generated.secretProviderClasses.get(name, namespace);
+    if (externalSecret === undefined || secretProviderClass === undefined) return undefined;
+    const labels = externalSecret.metadata?.labels ?? {};
+    return {
+      name,
+      namespace,
+      specHash: labels[SPEC_HASH_LABEL] ?? '',
+      workload: labels[WORKLOAD_LABEL] ?? '',
+      externalSecret: toKubeObject(externalSecret, name, namespace),
+      secretProviderClass: toKubeObject(secretProviderClass, name, namespace),
+    };
+  }
+
+  private async ensurePair(pod: V1Pod, objects: GeneratedObjects, signal: AbortSignal, counts: Counts): Promise<void> {
+    const { metrics, writer, events } = this.deps;
     const state = writer.state(objects);
     if (state === 'current') return;
     const action = state === 'owner-missing' ? 'adopt' : 'heal';
+    const podRef = { namespace: pod.metadata?.namespace, pod: pod.metadata?.name, name: objects.name };
     const subject = podSubject(pod);
     try {
       await writer.ensure(objects, { signal });
       metrics.reconcileActions.inc({ action, result: 'ok' });
       if (action === 'heal') {
         counts.healed++;
-        this.logger.info({ ...podRef, name: objects.name }, 'recreated generated objects');
+        this.logger.info(podRef, 'recreated generated objects');
         await events.emit(
           subject,
           'Normal',
@@ -204,15 +234,14 @@ export class Reconciler {
         );
       } else {
         counts.adopted++;
-        this.logger.info({ ...podRef, name: objects.name, owner: objects.owner?.name }, 'added owner to generated objects');
+        this.logger.info({ ...podRef, owner: objects.owner?.name }, 'added owner to generated objects');
       }
     } catch (error) {
       if (signal.aborted) return;
       counts.failed++;
       metrics.reconcileActions.inc({ action, result: 'error' });
-      const message = toKubeApiError(error).message;
       this.logger.warn({ ...podRef, err: error }, `${action} failed`);
-      await events.emit(subject, 'Warning', 'GeneratedObjectsApplyFailed', message);
+      await events.emit(subject, 'Warning', 'GeneratedObjectsApplyFailed', toKubeApiError(error).message);
     }
   }
 
@@ -221,7 +250,7 @@ export class Reconciler {
     cache: InformerCache<KubernetesObject>,
     referenced: ReadonlyMap<string, ReadonlySet<string>>,
     signal: AbortSignal,
-    counts: { collected: number; failed: number },
+    counts: Counts,
   ): Promise<void> {
     const { clock, metrics, api } = this.deps;
     const unreferencedSinceMs = this.unreferencedSinceMs[kind];
@@ -287,12 +316,27 @@ function isLive(pod: V1Pod): boolean {
   return pod.metadata?.deletionTimestamp === undefined && phase !== 'Succeeded' && phase !== 'Failed';
 }
 
-/** A pod without a controller owns its objects itself once it exists (it has a UID now). */
-function barePodOwner(pod: V1Pod): OwnerRef | undefined {
+/**
+ * Who should own a pod's generated objects: its controller (ReplicaSet, StatefulSet, …), or the
+ * pod itself when it has none (it has a UID now, unlike at admission).
+ */
+function podOwner(pod: V1Pod): OwnerRef | undefined {
   const { name, uid, ownerReferences } = pod.metadata ?? {};
+  const controller = (ownerReferences ?? []).find((ref) => ref.controller === true);
+  if (controller !== undefined) {
+    return { apiVersion: controller.apiVersion, kind: controller.kind, name: controller.name, uid: controller.uid };
+  }
   if (name === undefined || uid === undefined) return undefined;
-  if ((ownerReferences ?? []).some((ref) => ref.controller === true)) return undefined;
   return { apiVersion: 'v1', kind: 'Pod', name, uid };
+}
+
+function toKubeObject(object: KubernetesObject, name: string, namespace: string): KubeObject {
+  return {
+    apiVersion: object.apiVersion ?? '',
+    kind: object.kind ?? '',
+    metadata: { name, namespace, labels: object.metadata?.labels ?? {} },
+    spec: ((object as { spec?: Record<string, unknown> }).spec ?? {}),
+  };
 }
 
 function podSubject(pod: V1Pod): EventSubject {

@@ -57,7 +57,7 @@ function stored(kind: 'externalSecret' | 'secretProviderClass', options: { owner
   } as KubernetesObject;
 }
 
-async function setup(state: { pods?: V1Pod[]; es?: KubernetesObject[]; spc?: KubernetesObject[]; render?: (p: V1Pod) => ReturnType<typeof renderForPod> | undefined } = {}) {
+async function setup(state: { pods?: V1Pod[]; es?: KubernetesObject[]; spc?: KubernetesObject[]; render?: ((p: V1Pod) => ReturnType<typeof renderForPod> | undefined) | 'none' } = {}) {
   const clock = new FakeClock();
   const api = new FakeWriteApi();
   const metrics = createMetrics();
@@ -77,7 +77,7 @@ async function setup(state: { pods?: V1Pod[]; es?: KubernetesObject[]; spc?: Kub
   const events = new EventRecorder({ instance: 'replica-0', dedupeMs: 300_000, apiDeadlineMs: 2_000 }, { api, clock, logger: silentLogger });
   const reconciler = new Reconciler(
     { intervalMs: 60_000, debounceMs: 1_000, orphanGraceMs: GRACE_MS, apiDeadlineMs: 2_000 },
-    { pods, generated: generatedCaches, writer, api, events, renderForPod: state.render ?? renderForPod, clock, logger: silentLogger, metrics },
+    { pods, generated: generatedCaches, writer, api, events, renderForPod: state.render === 'none' ? undefined : (state.render ?? renderForPod), clock, logger: silentLogger, metrics },
   );
   const actions = async () =>
     Object.fromEntries((await metrics.reconcileActions.get()).values.map((v) => [`${v.labels.action}:${v.labels.result}`, v.value]));
@@ -140,6 +140,34 @@ t.test('a pod mounting objects its annotations no longer render is not "healed" 
   await reconciler.reconcileOnce(live());
   t.equal(api.applied.length, 0);
   t.same(await actions(), { 'heal:drifted': 1 });
+});
+
+t.test('without a renderer, a bare pod still becomes owner of the cached objects it mounts', async (t) => {
+  const { api, reconciler } = await setup({
+    pods: [pod({ name: 'debug', controller: false })],
+    es: [stored('externalSecret')],
+    spc: [stored('secretProviderClass')],
+    render: 'none',
+  });
+  t.same(await reconciler.reconcileOnce(live()), { healed: 0, adopted: 1, collected: 0, failed: 0 });
+  t.same(api.applied.map((o) => o.kind), ['ExternalSecret', 'SecretProviderClass']);
+  for (const applied of api.applied) {
+    t.same(applied.metadata.ownerReferences?.map((o) => o.name), ['debug']);
+    t.equal(applied.metadata.labels['hybrid-secrets.io/spec-hash'], 'abc123', 'labels kept');
+  }
+  t.same(api.applied[0]!.spec, generated().externalSecret.spec, 'the cached spec is applied unchanged');
+});
+
+t.test('a drifted pod whose old objects still exist gets its owner added to them', async (t) => {
+  const { api, reconciler, actions } = await setup({
+    pods: [pod({ mounts: 'web-old999' })],
+    es: [stored('externalSecret', { name: 'web-old999' })],
+    spc: [stored('secretProviderClass', { name: 'web-old999' })],
+  });
+  await reconciler.reconcileOnce(live());
+  t.same(api.applied.map((o) => o.metadata.name), ['web-old999', 'web-old999']);
+  t.same(api.applied[0]!.metadata.ownerReferences, [owner('web-7d9f')]);
+  t.same(await actions(), { 'adopt:ok': 1 });
 });
 
 t.test('a pod that cannot be rendered any more is left alone', async (t) => {
