@@ -72,7 +72,8 @@ export class Reconciler {
     SecretProviderClass: new Map(),
   };
   private pass: Promise<unknown> | undefined;
-  private rerun = false;
+  /** A pass was asked for while one ran: run again, for the term (signal) that asked. */
+  private rerun: AbortSignal | undefined;
   private debounce: Timer | undefined;
 
   constructor(options: ReconcilerOptions, deps: ReconcilerDeps) {
@@ -132,17 +133,16 @@ export class Reconciler {
   private schedulePass(signal: AbortSignal): void {
     if (signal.aborted) return;
     if (this.pass !== undefined) {
-      this.rerun = true;
+      this.rerun = signal;
       return;
     }
     this.pass = this.reconcileOnce(signal)
       .catch((error: unknown) => this.logger.error({ err: error }, 'reconcile pass failed'))
       .finally(() => {
         this.pass = undefined;
-        if (this.rerun) {
-          this.rerun = false;
-          this.schedulePass(signal);
-        }
+        const next = this.rerun;
+        this.rerun = undefined;
+        if (next !== undefined) this.schedulePass(next);
       });
   }
 

@@ -5,7 +5,7 @@ import { InformerCache } from '../../../src/kube/cache.ts';
 import { EventRecorder } from '../../../src/kube/events.ts';
 import { Reconciler, referencedNames } from '../../../src/kube/reconciler.ts';
 import { KubeObjectWriter } from '../../../src/kube/writer.ts';
-import { FakeClock, FakeSource, FakeWriteApi, apiError, flush, silentLogger } from './fakes.ts';
+import { FakeClock, FakeSource, FakeWriteApi, apiError, deferred, flush, silentLogger } from './fakes.ts';
 import { generated, owner } from './fixtures.ts';
 
 const GRACE_MS = 10 * 60_000;
@@ -335,4 +335,29 @@ t.test('referencedNames collects volume, env and envFrom references per namespac
   ]);
   t.same([...names.get('team-a')!], ['spc-a']);
   t.same([...names.get('team-b')!].sort(), ['from-env', 'from-envfrom', 'from-projected', 'from-volume']);
+});
+
+t.test('a new leadership term gets its first pass even while the old term\'s pass is finishing', async (t) => {
+  let renders = 0;
+  const { api, clock, reconciler } = await setup({
+    pods: [pod()],
+    render: (p) => {
+      renders++;
+      return renderForPod(p);
+    },
+  });
+  const gate = deferred();
+  api.respond = () => gate.promise;
+  const first = new AbortController();
+  reconciler.run(first.signal);
+  await clock.advance(0);
+  t.equal(renders, 1);
+  first.abort();
+  const second = new AbortController();
+  reconciler.run(second.signal);
+  gate.resolve();
+  await flush();
+  await reconciler.idle();
+  t.equal(renders, 2, 'the second term ran its own pass without waiting for the periodic one');
+  second.abort();
 });
