@@ -18,14 +18,11 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../core/types.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/objects.ts';
 import type { InformerSource } from './cache.ts';
 import { KubeApiError, isNotFound, toKubeApiError } from './errors.ts';
 
 export const FIELD_MANAGER = 'hybrid-secrets';
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'hybrid-secrets';
-export const SPEC_HASH_LABEL = 'hybrid-secrets.io/spec-hash';
-export const WORKLOAD_LABEL = 'hybrid-secrets.io/workload';
 
 export interface CustomResource {
   readonly group: string;
@@ -255,7 +252,7 @@ export interface InformerSources {
 export function clientNodeInformerSources(kubeConfig: KubeConfig): InformerSources {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const generated = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+  const generated = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
   const customSource = (resource: CustomResource, labelSelector?: string) => () =>
     makeInformer<KubernetesObject>(
       kubeConfig,
