@@ -25,7 +25,13 @@ import { toKubeApiError } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionOptions } from './leader.ts';
 import { DEFAULT_RECONCILE_TIMING, Reconciler, type ReconcilerOptions } from './reconciler.ts';
+import { renderInjectedPod } from './render.ts';
 import { KubeObjectWriter } from './writer.ts';
+
+/** Well inside the API server's default webhook timeout (10 s), leaving time to answer. */
+export const DEFAULT_API_DEADLINE_MS = 4_000;
+/** Long enough for any later admission step and the pod's creation to finish. */
+export const DEFAULT_ORPHAN_GRACE_MS = 10 * 60_000;
 
 /**
  * Renders the generated objects of a pod that is already injected, from its annotations and
@@ -56,7 +62,7 @@ export interface KubeRuntimeOptions {
 export interface KubeRuntimeDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Without it, the reconciler cannot recreate deleted objects (it still adopts and collects). */
+  /** How the reconciler renders an injected pod's objects; defaults to `renderInjectedPod`. */
   readonly renderGeneratedObjects?: RenderGeneratedObjects;
   readonly clock?: Clock;
   /** Replace the @kubernetes/client-node implementations (tests). */
@@ -122,8 +128,7 @@ export async function startKubeRuntime(options: KubeRuntimeOptions, deps: KubeRu
     },
   };
 
-  const render = deps.renderGeneratedObjects;
-  if (render === undefined) logger.warn('no renderer given: the reconciler will not recreate deleted objects');
+  const render = deps.renderGeneratedObjects ?? renderInjectedPod;
   const reconciler = new Reconciler(
     {
       ...DEFAULT_RECONCILE_TIMING,
@@ -137,10 +142,7 @@ export async function startKubeRuntime(options: KubeRuntimeOptions, deps: KubeRu
       writer: kubeWriter,
       api: writeApi,
       events,
-      renderForPod:
-        render === undefined
-          ? undefined
-          : (pod) => render({ pod, namespace: pod.metadata?.namespace ?? '' }, catalog, options.injection),
+      renderForPod: (pod) => render({ pod, namespace: pod.metadata?.namespace ?? '' }, catalog, options.injection),
       clock,
       logger,
       metrics: deps.metrics,

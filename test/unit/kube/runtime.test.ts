@@ -123,3 +123,56 @@ t.test('a failed review write rejects and warns the workload with an Event', asy
   t.match(writeApi.events[0], { type: 'Warning', involvedObject: { kind: 'ReplicaSet', name: 'web-7d9f' } });
   await runtime.stop();
 });
+
+t.test('by default the reconciler renders injected pods with the core and heals them', async (t) => {
+  const { planInjection } = await import('../../../src/core/plan.ts');
+  const { catalog, config, minimalPod } = await import('../../support/core-fixtures.ts');
+  const fjp = (await import('fast-json-patch')).default;
+  const original = minimalPod();
+  const plan = planInjection({ pod: original, namespace: 'team-a' }, catalog, config);
+  if (plan.action !== 'inject') throw new Error('expected inject');
+  const pod = fjp.applyPatch(structuredClone(original), structuredClone(plan.patch) as never, true, false).newDocument as unknown as V1Pod;
+  pod.metadata = { ...pod.metadata, namespace: 'team-a', uid: 'uid-web' };
+
+  const clock = new FakeClock();
+  const vault = catalog.clusterStore('vault')!;
+  const sources = {
+    clusterSecretStores: new FakeSource<KubernetesObject>([{ ...vault, metadata: { ...vault.metadata } } as KubernetesObject]),
+    secretStores: new FakeSource<KubernetesObject>(),
+    namespaces: new FakeSource<V1Namespace>([{ metadata: { name: 'team-a', labels: {} } }]),
+    externalSecrets: new FakeSource<KubernetesObject>(),
+    secretProviderClasses: new FakeSource<KubernetesObject>(),
+    pods: new FakeSource<V1Pod>([pod]),
+  };
+  const writeApi = new FakeWriteApi();
+  const runtime = await startKubeRuntime(
+    {
+      kubeConfig: new KubeConfig(),
+      apiDeadlineMs: 2_000,
+      orphanGraceMs: 600_000,
+      lease: { namespace: 'hs', name: 'hs', identity: 'replica-0' },
+      injection: config,
+    },
+    {
+      logger: silentLogger,
+      metrics: createMetrics(),
+      clock,
+      sources: Object.fromEntries(Object.entries(sources).map(([k, s]) => [k, () => s])) as never,
+      writeApi,
+      leaseApi: new FakeLeaseApi(),
+    },
+  );
+  for (const source of Object.values(sources)) source.completeStart();
+  await clock.advance(0);
+  sources.pods.completeStart(); // started once this replica leads
+  await clock.advance(1_000);
+  t.same(
+    writeApi.applied.map((o) => [o.kind, o.metadata.name, o.spec]),
+    [
+      ['ExternalSecret', plan.objects.name, plan.objects.externalSecret.spec],
+      ['SecretProviderClass', plan.objects.name, plan.objects.secretProviderClass.spec],
+    ],
+  );
+  t.same(writeApi.applied[0]!.metadata.ownerReferences?.map((o) => [o.kind, o.name, o.uid]), [['Pod', 'web', 'uid-web']], 'the bare pod owns them');
+  await runtime.stop();
+});
