@@ -48,8 +48,8 @@ function pair(owner: OwnerRef): GeneratedObjects {
 
 async function freshWriter() {
   const caches = {
-    externalSecrets: new InformerCache<KubernetesObject>({ name: 'es', resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 1_000 }, { makeSource: emptySource, clock: systemClock, logger }),
-    secretProviderClasses: new InformerCache<KubernetesObject>({ name: 'spc', resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 1_000 }, { makeSource: emptySource, clock: systemClock, logger }),
+    externalSecrets: new InformerCache<KubernetesObject>({ name: 'es', resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 1_000, syncTimeoutMs: 60_000 }, { makeSource: emptySource, clock: systemClock, logger }),
+    secretProviderClasses: new InformerCache<KubernetesObject>({ name: 'spc', resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 1_000, syncTimeoutMs: 60_000 }, { makeSource: emptySource, clock: systemClock, logger }),
   };
   caches.externalSecrets.start();
   caches.secretProviderClasses.start();

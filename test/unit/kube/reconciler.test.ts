@@ -9,7 +9,7 @@ import { FakeClock, FakeSource, FakeWriteApi, apiError, deferred, flush, silentL
 import { appliedRef, generated, owner } from './fixtures.ts';
 
 const GRACE_MS = 10 * 60_000;
-const timing = { resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000 };
+const timing = { resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000, syncTimeoutMs: 90_000 };
 
 function pod(options: { name?: string; controller?: boolean; injected?: boolean; mounts?: string; phase?: string; deleting?: boolean; namespace?: string } = {}): V1Pod {
   const name = options.name ?? 'web-7d9f-abcde';

@@ -8,7 +8,7 @@ import { KubeObjectWriter } from '../../../src/kube/writer.ts';
 import { FakeClock, FakeSource, FakeWriteApi, flush, silentLogger } from './fakes.ts';
 import { generated, owner } from './fixtures.ts';
 
-const timing = { resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000 };
+const timing = { resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000, syncTimeoutMs: 90_000 };
 
 async function freshWriter() {
   const clock = new FakeClock();

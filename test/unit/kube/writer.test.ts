@@ -7,7 +7,7 @@ import { KubeApiError } from '../../../src/kube/errors.ts';
 import { FakeClock, FakeSource, FakeWriteApi, apiError, deferred, flush, silentLogger } from './fakes.ts';
 import { appliedRef, generated, owner } from './fixtures.ts';
 
-const cacheTiming = { resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000 };
+const cacheTiming = { resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000, syncTimeoutMs: 90_000 };
 
 async function setup(existing: { es?: KubernetesObject[]; spc?: KubernetesObject[] } = {}) {
   const clock = new FakeClock();
