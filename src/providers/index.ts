@@ -3,7 +3,7 @@ import { ANNOTATION_PREFIX } from '../contract/types.ts';
 import type { InjectionRequest } from '../contract/types.ts';
 import type { InjectionConfig } from '../core/types.ts';
 import type { EsoStore } from '../stores/types.ts';
-import { failed, storeProblem } from './shared.ts';
+import { failed, storeAnnotation, storeProblem } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
 import { awsMapping } from './aws.ts';
 import { azureKeyVaultMapping } from './azurekv.ts';
@@ -68,7 +68,7 @@ export function mapToCsi(store: EsoStore, request: InjectionRequest, config: Inj
     ]);
   }
 
-  const annotated = store.metadata.annotations?.[CSI_PROVIDER_ANNOTATION];
+  const annotated = storeAnnotation(store, CSI_PROVIDER_ANNOTATION);
   const providerName = annotated ?? config.csiProviderNames[backend] ?? mapping.defaultProviderName;
   if (!isValidCsiProviderName(providerName)) {
     const source =

@@ -141,6 +141,7 @@ t.test('usage errors exit 2; unreadable files exit 1', async (t) => {
     ['--stores', stores],
     ['-f', example('deployment.yaml'), '--stores', stores, '--bogus'],
     ['-f', example('deployment.yaml'), '--stores', stores, '--csi-provider', 'vault'],
+    ['-f', example('deployment.yaml'), '--stores', stores, '--csi-provider', 'vualt=openbao'],
     ['-f', example('deployment.yaml'), '--stores', stores, '--default-store-kind', 'Store', '--default-store', 'x'],
     ['-f', example('deployment.yaml'), '--stores', stores, '--default-store-kind', 'SecretStore'],
     ['-f', example('deployment.yaml'), '--stores', stores, '--namespace', 'Bad_NS'],

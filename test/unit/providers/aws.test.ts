@@ -117,6 +117,9 @@ t.test('golden: Parameter Store with prefix, versions and pod identity', async (
   ]);
   const irsa = mapToCsi(clusterStore(parameterStore, { [AWS_POD_IDENTITY_ANNOTATION]: 'false' }), request([{ name: 'a', key: 'a' }]), noConfig);
   t.equal(irsa.ok && irsa.spec.parameters.usePodIdentity, 'false', 'an explicit false is passed on');
+  const unquoted = { [AWS_POD_IDENTITY_ANNOTATION]: true } as unknown as Record<string, string>;
+  const fromFile = mapToCsi(clusterStore(parameterStore, unquoted), request([{ name: 'a', key: 'a' }]), noConfig);
+  t.equal(fromFile.ok && fromFile.spec.parameters.usePodIdentity, 'true', 'an unquoted true from a stores file');
   const unset = mapToCsi(clusterStore(parameterStore), request([{ name: 'a', key: 'a' }]), noConfig);
   t.notOk(unset.ok && 'usePodIdentity' in unset.spec.parameters, 'absent by default (IRSA)');
 });

@@ -15,7 +15,7 @@ const RUNS = 300;
 
 // Values YAML likes to reinterpret, plus arbitrary text.
 const tricky = fc.constantFrom('true', 'no', '0600', '1e3', 'null', '~', '- x', 'a: b', '#x', "'q'", '"dq"', 'multi\nline', ' pad ', 'a.b', 'ü/€');
-const text = fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), tricky, fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/));
+const text = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), tricky, fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/));
 const secretName = fc.stringMatching(/^[a-z0-9]([-a-z0-9_.]{0,38}[a-z0-9])?$/).filter((n) => n !== '.' && n !== '..');
 
 const secretList = fc
