@@ -164,27 +164,29 @@ export class Reconciler {
   }
 
   private async healPod(pod: V1Pod, signal: AbortSignal, counts: Counts): Promise<void> {
-    const podRef = { namespace: pod.metadata?.namespace, pod: pod.metadata?.name };
+    const namespace = pod.metadata?.namespace ?? '';
     const owner = podOwner(pod);
     const mounted = mountedProviderClasses(pod);
-    const rendered = this.render(pod);
-    if (rendered !== undefined && mounted.has(rendered.name)) {
-      await this.ensurePair(pod, { ...rendered, owner }, signal, counts);
+    const cachedPairs = [...mounted].flatMap((name) => this.cachedPair(namespace, name) ?? []).map((pair) => ({ ...pair, owner }));
+    // The common case — what the pod mounts exists and lists its owner — needs no rendering.
+    if (cachedPairs.some((pair) => this.deps.writer.state(pair) === 'current')) return;
+    // Existing objects that only lack the owner get it from their cached copy; this also works
+    // when the annotations or stores changed since admission.
+    const adoptable = cachedPairs.find((pair) => this.deps.writer.state(pair) === 'owner-missing');
+    if (adoptable !== undefined) {
+      await this.ensurePair(pod, adoptable, signal, counts);
       return;
     }
-    // No usable rendering (annotations or stores changed since admission, or no renderer): the
-    // objects the pod mounts can still gain their owner from their cached copies, but missing
-    // ones are not recreated under a name that no longer matches their spec.
-    for (const name of mounted) {
-      const cached = this.cachedPair(pod.metadata?.namespace ?? '', name);
-      if (cached === undefined) continue;
-      const objects: GeneratedObjects = { ...cached, owner };
-      if (this.deps.writer.state(objects) === 'owner-missing') await this.ensurePair(pod, objects, signal, counts);
-    }
-    if (rendered !== undefined && ![...mounted].some((name) => this.cachedPair(pod.metadata?.namespace ?? '', name))) {
+    const rendered = this.render(pod);
+    if (rendered === undefined) return;
+    if (!mounted.has(rendered.name)) {
+      // Recreating under the new name would not help this pod, and writing the new spec under
+      // the old name would break the name ↔ spec relation every other pod relies on.
       this.deps.metrics.reconcileActions.inc({ action: 'heal', result: 'drifted' });
-      this.logger.warn({ ...podRef, rendered: rendered.name }, 'injected pod mounts objects that no longer match its annotations');
+      this.logger.warn({ namespace, pod: pod.metadata?.name, rendered: rendered.name }, 'injected pod mounts objects that no longer match its annotations');
+      return;
     }
+    await this.ensurePair(pod, { ...rendered, owner }, signal, counts);
   }
 
   private render(pod: V1Pod): GeneratedObjects | undefined {
