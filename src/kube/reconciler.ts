@@ -167,9 +167,9 @@ export class Reconciler {
     const namespace = pod.metadata?.namespace ?? '';
     const owner = podOwner(pod);
     const mounted = mountedProviderClasses(pod);
-    const cachedPairs = [...mounted].flatMap((name) => this.cachedPair(namespace, name) ?? []).map((pair) => ({ ...pair, owner }));
     // The common case — what the pod mounts exists and lists its owner — needs no rendering.
-    if (cachedPairs.some((pair) => this.deps.writer.state(pair) === 'current')) return;
+    for (const name of mounted) if (this.holdsOwner(namespace, name, owner)) return;
+    const cachedPairs = [...mounted].flatMap((name) => this.cachedPair(namespace, name) ?? []).map((pair) => ({ ...pair, owner }));
     // Existing objects that only lack the owner get it from their cached copy; this also works
     // when the annotations or stores changed since admission.
     const adoptable = cachedPairs.find((pair) => this.deps.writer.state(pair) === 'owner-missing');
@@ -197,6 +197,17 @@ export class Reconciler {
       this.logger.error({ namespace: pod.metadata?.namespace, pod: pod.metadata?.name, err: error }, 'rendering generated objects failed');
       return undefined;
     }
+  }
+
+  /** Both objects of the pair are cached, with one spec hash, and list `owner`. */
+  private holdsOwner(namespace: string, name: string, owner: OwnerRef | undefined): boolean {
+    const externalSecret = this.deps.generated.externalSecrets.get(name, namespace);
+    const secretProviderClass = this.deps.generated.secretProviderClasses.get(name, namespace);
+    if (externalSecret === undefined || secretProviderClass === undefined) return false;
+    if (externalSecret.metadata?.labels?.[SPEC_HASH_LABEL] !== secretProviderClass.metadata?.labels?.[SPEC_HASH_LABEL]) return false;
+    if (owner === undefined) return true;
+    const listed = (object: KubernetesObject) => (object.metadata?.ownerReferences ?? []).some((ref) => ref.uid === owner.uid);
+    return listed(externalSecret) && listed(secretProviderClass);
   }
 
   /** A generated pair as the caches hold it, in the shape the writer applies. */
