@@ -56,5 +56,6 @@ t.test('a stopped webhook refuses only the pods it would mutate, and recovery is
   t.equal(recovered.metadata?.annotations?.[`${annotationPrefix}status`], 'injected', 'the pod is injected');
   t.ok(mountedClass(recovered), 'and mounts its SecretProviderClass');
   await kube.kubectlOk(['apply', '-f', '-'], { input: toYaml(pod('needs-secrets', optedIn, annotations)) });
-  t.pass('the refused pod is accepted on retry');
+  const retried = await kube.core.readNamespacedPod({ name: 'needs-secrets', namespace: optedIn });
+  t.equal(retried.metadata?.annotations?.[`${annotationPrefix}status`], 'injected', 'the refused pod is accepted, injected, on retry');
 });

@@ -17,6 +17,7 @@ t.test('one of two replicas holds the Lease, and the other takes over when it di
     [`hybrid-secrets-${second.name}`, second],
   ]);
   // The Lease is found by its holder rather than by name: the name is the product's choice.
+  // Replicas identify themselves by POD_NAME, as deploy/'s Deployment sets it.
   const heldLeases = async (): Promise<V1Lease[]> =>
     (await kube.coordination.listNamespacedLease({ namespace })).items.filter((lease) =>
       identities.has(lease.spec?.holderIdentity ?? ''),
@@ -24,7 +25,9 @@ t.test('one of two replicas holds the Lease, and the other takes over when it di
 
   const [lease] = await eventually('a replica to acquire the Lease', async () => {
     const leases = await heldLeases();
-    return leases.length > 0 ? leases : undefined;
+    if (leases.length > 0) return leases;
+    const all = (await kube.coordination.listNamespacedLease({ namespace })).items;
+    throw new Error(`Leases in ${namespace}: ${all.map((item) => `${item.metadata?.name} held by ${item.spec?.holderIdentity}`).join(', ') || 'none'}`);
   });
   t.equal((await heldLeases()).length, 1, 'exactly one Lease is held by a replica');
   const leaderIdentity = lease?.spec?.holderIdentity ?? '';
