@@ -7,6 +7,8 @@
 #   HYBRID_SECRETS_KUBE_BIN=/dir ...      use prebuilt binaries from /dir instead
 set -euo pipefail
 cd "$(dirname "$0")"
+# The official Go install location, for shells whose PATH lacks it.
+command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 
 # One place for the pinned versions: go.mod.
 kube_version=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)

@@ -49,8 +49,8 @@ async function moduleDir(crds: CrdModule): Promise<string | undefined> {
     cwd: tmpdir(),
     env: { ...process.env, GOFLAGS: '-mod=mod' },
     timeoutMs: 300_000,
-  });
-  if (result.code !== 0) return undefined;
+  }).catch(() => undefined); // No Go toolchain: the pinned copies will do.
+  if (result === undefined || result.code !== 0) return undefined;
   const dir = (JSON.parse(result.stdout) as { Dir?: string }).Dir;
   if (dir === undefined) return undefined;
   const all = crds.files.map((file) => join(dir, crds.dir, file));
