@@ -10,14 +10,14 @@ cd "$(dirname "$0")"
 # The official Go install location, for shells whose PATH lacks it.
 command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 
-# One place for the pinned versions: go.mod.
-kube_version=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)
-etcd_version=$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
-
 if [[ -n "${HYBRID_SECRETS_KUBE_BIN:-}" ]]; then
   echo "$HYBRID_SECRETS_KUBE_BIN"
   exit 0
 fi
+
+# One place for the pinned versions: go.mod.
+kube_version=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)
+etcd_version=$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/hybrid-secrets"
 bin_dir="$cache_root/kube-$kube_version-etcd-$etcd_version"
@@ -48,14 +48,14 @@ build() { # name package ldflags
   local heartbeat=$!
   # Build into a temporary name and rename: an interrupted build never leaves a broken binary
   # that a later run would take for a cached one.
-  if ! CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin_dir/.$name.tmp" "$pkg"; then
+  if ! CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin_dir/.$name.tmp.$$" "$pkg"; then
     kill "$heartbeat" 2>/dev/null || true
-    rm -f "$bin_dir/.$name.tmp"
+    rm -f "$bin_dir/.$name.tmp.$$"
     echo "e2e: building $name failed" >&2
     exit 1
   fi
   kill "$heartbeat" 2>/dev/null || true
-  mv "$bin_dir/.$name.tmp" "$bin_dir/$name"
+  mv "$bin_dir/.$name.tmp.$$" "$bin_dir/$name"
   echo "e2e: built $name in $((SECONDS - start)) s" >&2
 }
 
