@@ -1,0 +1,227 @@
+import { X509Certificate } from 'node:crypto';
+import t from 'tap';
+import { isSignedBy, type CertificateKeyPair } from '../../../src/tls/certificates.ts';
+import { DEFAULT_ROTATION_POLICY, TLS_SECRET_KEYS, splitPemBundle } from '../../../src/tls/rotation.ts';
+import {
+  TlsRotator,
+  followServingCertificate,
+  startTlsRotation,
+  webhookCertificateIssuer,
+  type CaBundlePublisher,
+  type RotationOutcome,
+  type TlsSecretStore,
+} from '../../../src/tls/rotator.ts';
+import { FakeClock, silentLogger } from '../kube/fakes.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const policy = DEFAULT_ROTATION_POLICY;
+const issuer = webhookCertificateIssuer({ service: 'hybrid-secrets', namespace: 'hybrid-secrets', policy });
+const requiredDnsNames = ['hybrid-secrets.hybrid-secrets.svc'];
+
+class FakeSecretStore implements TlsSecretStore {
+  data: Record<string, string> = {};
+  version = 1;
+  writes = 0;
+  /** Runs just before a write is checked, e.g. to simulate another writer. */
+  beforeWrite: () => void = () => {};
+  onChange: () => void = () => {};
+  failReads = false;
+
+  async read(): Promise<{ data: Record<string, string>; resourceVersion: string }> {
+    if (this.failReads) throw new Error('connection refused');
+    return { data: { ...this.data }, resourceVersion: String(this.version) };
+  }
+
+  async write(data: Readonly<Record<string, string>>, resourceVersion: string): Promise<boolean> {
+    this.beforeWrite();
+    if (resourceVersion !== String(this.version)) return false;
+    this.data = { ...data };
+    this.version++;
+    this.writes++;
+    this.onChange();
+    return true;
+  }
+}
+
+class FakePublisher implements CaBundlePublisher {
+  bundle: string | undefined;
+  publishes = 0;
+  onChange: () => void = () => {};
+
+  async read(): Promise<string | undefined> {
+    return this.bundle;
+  }
+
+  async publish(bundlePem: string): Promise<void> {
+    this.bundle = bundlePem;
+    this.publishes++;
+    this.onChange();
+  }
+}
+
+function setup(clock: FakeClock): { secrets: FakeSecretStore; bundle: FakePublisher; rotator: TlsRotator } {
+  const secrets = new FakeSecretStore();
+  const bundle = new FakePublisher();
+  const rotator = new TlsRotator({ secrets, bundle, issuer, clock, policy, requiredDnsNames, log: silentLogger });
+  return { secrets, bundle, rotator };
+}
+
+t.test('500 days of rotation: the API server always trusts what every replica may serve', async (t) => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const { secrets, bundle, rotator } = setup(clock);
+  // Serving certificates a replica may still present: the current one, and each replaced one
+  // until `propagationMs` after its replacement (replicas reload well within that).
+  const served: { pem: string; replacedAtMs?: number }[] = [];
+  const violations: string[] = [];
+  const check = (event: string): void => {
+    const current = secrets.data[TLS_SECRET_KEYS.cert];
+    if (current !== undefined && served.at(-1)?.pem !== current) {
+      const previous = served.at(-1);
+      if (previous !== undefined) previous.replacedAtMs = clock.now();
+      served.push({ pem: current });
+    }
+    if (bundle.bundle === undefined) return; // first install: nothing can be trusted before the first publish
+    const trusted = splitPemBundle(bundle.bundle);
+    for (const s of served) {
+      if (s.replacedAtMs !== undefined && clock.now() - s.replacedAtMs >= policy.propagationMs) continue;
+      if (!trusted.some((ca) => isSignedBy(s.pem, ca))) {
+        violations.push(`${new Date(clock.now()).toISOString()} after ${event}: a served certificate is not trusted`);
+      }
+    }
+  };
+  secrets.onChange = () => check('secret write');
+  bundle.onChange = () => check('publish');
+
+  const steps: string[] = [];
+  const endMs = clock.now() + 500 * DAY_MS;
+  while (clock.now() < endMs) {
+    const outcome = await rotator.runOnce();
+    steps.push(...outcome.steps);
+    t.equal(outcome.result, 'current');
+    const current = secrets.data[TLS_SECRET_KEYS.cert]!;
+    const notAfter = Date.parse(new X509Certificate(current).validTo);
+    if (notAfter - clock.now() < 9 * DAY_MS) violations.push(`${new Date(clock.now()).toISOString()}: serving certificate close to expiry`);
+    check('pass');
+    const next = outcome.result === 'current' ? outcome.nextCheckAtMs : clock.now();
+    t.ok(next > clock.now(), 'the next check is in the future');
+    await clock.advance(Math.min(next - clock.now(), DAY_MS));
+  }
+  t.same(violations, [], 'no gap in trust and no expiry');
+  const rolls = steps.filter((s) => s === 'stage-ca').length;
+  t.equal(rolls, 2, 'the 1-year CA rolled twice in 500 days (at two thirds of its life)');
+  const roll = steps.slice(steps.indexOf('stage-ca'));
+  t.same(roll.slice(0, 3), ['stage-ca', 'switch-ca', 'retire-old-ca'], 'stage, switch, retire in that order');
+  t.ok(steps.filter((s) => s === 'renew-serving').length >= 20, 'serving certificates renewed every 20 days');
+  t.equal(steps.filter((s) => s === 'bootstrap').length, 1, 'one bootstrap, at the start');
+  t.equal(splitPemBundle(bundle.bundle!).length, 1, 'one CA trusted at the end');
+});
+
+t.test('a concurrent writer wins; the rotator re-reads on its next pass', async (t) => {
+  const clock = new FakeClock();
+  const { secrets, bundle, rotator } = setup(clock);
+  secrets.beforeWrite = () => {
+    secrets.version++;
+  };
+  const outcome = await rotator.runOnce();
+  t.same(outcome, { result: 'conflict', steps: ['bootstrap'] });
+  t.same(secrets.data, {}, 'nothing overwritten');
+  t.equal(bundle.publishes, 0, 'nothing published for material that was not stored');
+
+  secrets.beforeWrite = () => {};
+  const settled = await rotator.runOnce();
+  t.same(settled.steps, ['bootstrap', 'publish-bundle']);
+  t.equal(settled.result, 'current');
+});
+
+t.test('a lost write while staging a CA leaves an extra trusted CA, removed on the next pass', async (t) => {
+  const clock = new FakeClock();
+  const { secrets, bundle, rotator } = setup(clock);
+  await rotator.runOnce();
+  const original = bundle.bundle!;
+  await clock.advance(250 * DAY_MS);
+  // Get past serving renewal first, then lose the staging write.
+  let writes = 0;
+  secrets.beforeWrite = () => {
+    if (++writes === 2) secrets.version++;
+  };
+  const outcome: RotationOutcome = await rotator.runOnce();
+  t.same(outcome, { result: 'conflict', steps: ['renew-serving', 'stage-ca'] });
+  t.equal(splitPemBundle(bundle.bundle!).length, 2, 'the new CA was published before the write was lost');
+  t.notOk(TLS_SECRET_KEYS.nextCaCert in secrets.data, 'the Secret holds no staged CA');
+
+  secrets.beforeWrite = () => {};
+  const retried = await rotator.runOnce();
+  t.same(retried.steps, ['publish-bundle', 'stage-ca'], 'stored bundle republished, then staged again');
+  t.equal(splitPemBundle(bundle.bundle!).length, 2);
+  t.ok(splitPemBundle(bundle.bundle!).includes(splitPemBundle(original)[0]!), 'the old CA is still trusted');
+  t.ok(secrets.data[TLS_SECRET_KEYS.nextCaCert], 'the staged CA is stored');
+});
+
+t.test('startTlsRotation runs only while leading and keeps going after errors', async (t) => {
+  const clock = new FakeClock();
+  let leading = false;
+  let calls = 0;
+  let fail = false;
+  const rotator = {
+    async runOnce(): Promise<RotationOutcome> {
+      calls++;
+      if (fail) throw new Error('API down');
+      return { result: 'current', nextCheckAtMs: clock.now() + 10 * DAY_MS, steps: [] };
+    },
+  };
+  const loop = startTlsRotation({ rotator, isLeader: () => leading, clock, intervalMs: 60_000, log: silentLogger });
+  await clock.advance(5 * 60_000);
+  t.equal(calls, 0, 'not leading: never runs');
+  leading = true;
+  await clock.advance(60_000);
+  t.equal(calls, 1, 'runs on the next tick after becoming leader');
+  await clock.advance(60_000);
+  t.equal(calls, 2, 'checks every interval even when nothing is due (heals a reset caBundle)');
+  fail = true;
+  await clock.advance(2 * 60_000);
+  t.equal(calls, 4, 'errors do not stop the loop');
+  loop.stop();
+  await clock.advance(10 * 60_000);
+  t.equal(calls, 4, 'stopped');
+  t.equal(clock.pendingTimers(), 0);
+});
+
+t.test('every replica follows the Secret and switches certificates without a restart', async (t) => {
+  const clock = new FakeClock();
+  const { secrets, rotator } = setup(clock);
+  const seen: CertificateKeyPair[] = [];
+  const follower = followServingCertificate({
+    secrets,
+    clock,
+    intervalMs: 30_000,
+    onCertificate: (pair) => seen.push(pair),
+    log: silentLogger,
+  });
+  await clock.advance(0);
+  t.equal(seen.length, 0, 'empty Secret: nothing to serve yet');
+  await rotator.runOnce();
+  await clock.advance(30_000);
+  t.equal(seen.length, 1, 'picked up the first certificate');
+  t.equal(seen[0]?.certPem, secrets.data[TLS_SECRET_KEYS.cert]);
+  await clock.advance(5 * 30_000);
+  t.equal(seen.length, 1, 'unchanged Secret: no reload');
+
+  secrets.failReads = true;
+  await clock.advance(30_000);
+  t.equal(follower.current()?.certPem, seen[0]?.certPem, 'a failed read keeps the current certificate');
+  secrets.failReads = false;
+
+  const before = secrets.data;
+  secrets.data = { ...before, [TLS_SECRET_KEYS.key]: before[TLS_SECRET_KEYS.caKey]! };
+  await clock.advance(30_000);
+  t.equal(seen.length, 1, 'a certificate with the wrong key is not loaded');
+
+  secrets.data = before;
+  await clock.advance(21 * DAY_MS);
+  await rotator.runOnce();
+  await clock.advance(30_000);
+  t.equal(seen.length, 2, 'renewed certificate loaded within one interval');
+  t.equal(seen[1]?.certPem, secrets.data[TLS_SECRET_KEYS.cert]);
+  follower.stop();
+  t.equal(clock.pendingTimers(), 0);
+});
