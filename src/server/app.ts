@@ -2,7 +2,7 @@
 // by the caller (`serve`, tests), so tests can drive it with inject() or over real HTTPS.
 import { performance } from 'node:perf_hooks';
 import type { SecureContextOptions } from 'node:tls';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.ts';
 import type { TlsMaterial, TlsSource } from '../tls/source.ts';
 import type { AdmissionHandler } from './admission.ts';
@@ -44,7 +44,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
     // One line per review comes from withLogging; fastify's two lines per request would be noise.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     https: secureContextOptions(tls.current()),
     bodyLimit: server.bodyLimitBytes,
     keepAliveTimeout: server.keepAliveTimeoutMs,
@@ -58,9 +58,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const stopTlsUpdates = tls.subscribe((material) => {
     // New connections get the new certificate; open ones keep the one they negotiated.
-    (app.server as unknown as { setSecureContext(options: SecureContextOptions): void }).setSecureContext(
-      secureContextOptions(material),
-    );
+    try {
+      (app.server as unknown as { setSecureContext(options: SecureContextOptions): void }).setSecureContext(
+        secureContextOptions(material),
+      );
+      app.log.info('serving a new TLS certificate');
+    } catch (error) {
+      app.log.error({ err: error }, 'new TLS certificate rejected; still serving the previous one');
+    }
   });
   let closing = false;
   app.addHook('preClose', async () => {

@@ -5,8 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createSecureContext } from 'node:tls';
-import { TlsMaterialHolder, type TlsMaterial, type TlsSource } from './source.ts';
+import { TlsMaterialHolder, assertUsable, type TlsMaterial, type TlsSource } from './source.ts';
 
 export interface ReloaderLog {
   info(fields: object, message: string): void;
@@ -113,7 +112,7 @@ export class FileTlsSource implements TlsSource {
 export async function readMaterial(certFile: string, keyFile: string): Promise<TlsMaterial> {
   const [cert, key] = await Promise.all([readText(certFile, '--tls-cert-file'), readText(keyFile, '--tls-key-file')]);
   try {
-    createSecureContext({ cert, key });
+    assertUsable({ cert, key });
   } catch (error) {
     throw new Error(`TLS certificate ${certFile} and key ${keyFile} do not form a usable pair: ${(error as Error).message}`, {
       cause: error,
