@@ -25,6 +25,7 @@ export const FIELD_MANAGER = 'hybrid-secrets';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'hybrid-secrets';
 export const SPEC_HASH_LABEL = 'hybrid-secrets.io/spec-hash';
+export const WORKLOAD_LABEL = 'hybrid-secrets.io/workload';
 
 export interface CustomResource {
   readonly group: string;

@@ -1,5 +1,5 @@
 // Fakes for the kube layer: a manual clock, an in-memory informer source and API.
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { KubeObject } from '../../../src/core/types.ts';
 import type { KubeWriteApi, ObjectRef } from '../../../src/kube/api.ts';
@@ -128,7 +128,7 @@ function key(object: KubernetesObject): string {
 export class FakeWriteApi implements KubeWriteApi {
   readonly applied: KubeObject[] = [];
   readonly deleted: { target: ObjectRef; preconditions: { uid: string; resourceVersion: string } }[] = [];
-  readonly events: import('@kubernetes/client-node').CoreV1Event[] = [];
+  readonly events: CoreV1Event[] = [];
   /** Stored objects by kind/namespace/name, as the API would hold them. */
   readonly stored = new Map<string, KubernetesObject>();
   respond: (object: KubeObject, signal: AbortSignal) => Promise<void> = async () => undefined;
@@ -164,7 +164,7 @@ export class FakeWriteApi implements KubeWriteApi {
     await this.deleteResponse(target);
   }
 
-  async createEvent(event: import('@kubernetes/client-node').CoreV1Event): Promise<void> {
+  async createEvent(event: CoreV1Event): Promise<void> {
     this.events.push(event);
   }
 }
