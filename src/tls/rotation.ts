@@ -48,7 +48,7 @@ export const DEFAULT_ROTATION_POLICY: RotationPolicy = Object.freeze({
 });
 
 /** The contents of the TLS Secret, parsed. */
-export interface TlsMaterial {
+export interface TlsSecretState {
   /** The CA that signs the serving certificate. */
   readonly ca: CertificateKeyPair;
   readonly serving: CertificateKeyPair;
@@ -63,7 +63,7 @@ export interface TlsMaterial {
 }
 
 export type ParsedTlsSecret =
-  | { readonly ok: true; readonly material: TlsMaterial }
+  | { readonly ok: true; readonly material: TlsSecretState }
   | { readonly ok: false; readonly problem: string };
 
 export type RotationStep =
@@ -129,10 +129,10 @@ export function planRotation(input: RotationInput): RotationStep {
  */
 export async function nextMaterial(
   step: RotationStep,
-  current: TlsMaterial | undefined,
+  current: TlsSecretState | undefined,
   nowMs: number,
   issuer: CertificateIssuer,
-): Promise<TlsMaterial> {
+): Promise<TlsSecretState> {
   if (step.action === 'bootstrap' || current === undefined) {
     const ca = await issuer.createCa(nowMs);
     return { ca, serving: await issuer.createServing(ca, nowMs), trustedCaPems: [ca.certPem] };
@@ -175,7 +175,7 @@ export function parseTlsSecret(data: Readonly<Record<string, string>> | undefine
     trustedCaPems.forEach((pem) => new X509Certificate(pem));
     const state = data[k.state] === undefined ? {} : parseState(data[k.state]!);
     const hasNext = data[k.nextCaCert] !== undefined || data[k.nextCaKey] !== undefined;
-    const material: TlsMaterial = {
+    const material: TlsSecretState = {
       ca: pair(k.caCert, k.caKey),
       serving: pair(k.cert, k.key),
       trustedCaPems,
@@ -197,7 +197,7 @@ export function parseTlsSecret(data: Readonly<Record<string, string>> | undefine
   }
 }
 
-export function serializeTlsSecret(m: TlsMaterial): Record<string, string> {
+export function serializeTlsSecret(m: TlsSecretState): Record<string, string> {
   const k = TLS_SECRET_KEYS;
   const state = { stagedAtMs: m.stagedAtMs, switchedAtMs: m.switchedAtMs };
   return {
@@ -227,7 +227,7 @@ function sameBundle(published: string | undefined, trusted: readonly string[]): 
   return a.length === b.length && a.every((pem, i) => pem === b[i]);
 }
 
-function checkServing(m: TlsMaterial, nowMs: number, dnsNames: readonly string[], policy: RotationPolicy): string | undefined {
+function checkServing(m: TlsSecretState, nowMs: number, dnsNames: readonly string[], policy: RotationPolicy): string | undefined {
   const cert = new X509Certificate(m.serving.certPem);
   const v = validity(m.serving.certPem);
   if (nowMs >= v.notAfterMs) return 'the serving certificate has expired';
@@ -260,7 +260,7 @@ function keyMatches(certPem: string, keyPem: string): boolean {
   return fromCert.equals(fromKey);
 }
 
-function parseState(text: string): Pick<TlsMaterial, 'stagedAtMs' | 'switchedAtMs'> {
+function parseState(text: string): Pick<TlsSecretState, 'stagedAtMs' | 'switchedAtMs'> {
   const value: unknown = JSON.parse(text);
   if (typeof value !== 'object' || value === null) throw new Error(`${TLS_SECRET_KEYS.state} is not an object`);
   const { stagedAtMs, switchedAtMs } = value as Record<string, unknown>;

@@ -131,9 +131,49 @@ export class TlsRotator {
   }
 }
 
+/** A loop that can also be run at once; never two runs at a time. */
+export interface Loop {
+  /** Runs now (or right after the run in progress) instead of waiting for the timer. */
+  runNow(): void;
+  stop(): void;
+}
+
+/** Runs `task` at once and then after the delay each run returns, until stopped. */
+function startLoop(clock: Clock, task: () => Promise<number>): Loop {
+  let timer: Timer | undefined;
+  let running = false;
+  let again = false;
+  let stopped = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    timer?.cancel();
+    const delayMs = await task();
+    running = false;
+    if (stopped) return;
+    if (again) {
+      again = false;
+      void run();
+    } else {
+      timer = clock.setTimer(() => void run(), delayMs);
+    }
+  };
+  void run();
+  return {
+    runNow: () => void (stopped ? undefined : run()),
+    stop() {
+      stopped = true;
+      timer?.cancel();
+    },
+  };
+}
+
 /**
  * Runs the rotator every `intervalMs` while `isLeader()` holds, and sooner when a step is due.
- * Errors are logged and retried on the next tick; they never stop the loop.
+ * Errors are logged and retried on the next run; they never stop the loop.
  */
 export function startTlsRotation(options: {
   readonly rotator: Pick<TlsRotator, 'runOnce'>;
@@ -141,29 +181,21 @@ export function startTlsRotation(options: {
   readonly clock: Clock;
   readonly intervalMs: number;
   readonly log: RotationLog;
-}): { stop(): void } {
-  const { rotator, isLeader, clock, intervalMs, log } = options;
-  let timer: Timer | undefined;
-  let stopped = false;
-  const tick = async (): Promise<void> => {
-    let delayMs = intervalMs;
-    if (isLeader()) {
-      try {
-        const outcome = await rotator.runOnce();
-        if (outcome.result === 'current') delayMs = Math.max(1000, Math.min(intervalMs, outcome.nextCheckAtMs - clock.now()));
-      } catch (error) {
-        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'TLS rotation failed; retrying');
-      }
+  /** Called after a run that changed something, e.g. to reload this replica's certificate now. */
+  readonly onChange?: () => void;
+}): Loop {
+  const { rotator, isLeader, clock, intervalMs, log, onChange } = options;
+  return startLoop(clock, async () => {
+    if (!isLeader()) return intervalMs;
+    try {
+      const outcome = await rotator.runOnce();
+      if (outcome.steps.length > 0) onChange?.();
+      if (outcome.result === 'current') return Math.max(1000, Math.min(intervalMs, outcome.nextCheckAtMs - clock.now()));
+    } catch (error) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'TLS rotation failed; retrying');
     }
-    if (!stopped) timer = clock.setTimer(() => void tick(), delayMs);
-  };
-  void tick();
-  return {
-    stop() {
-      stopped = true;
-      timer?.cancel();
-    },
-  };
+    return intervalMs;
+  });
 }
 
 /**
@@ -177,12 +209,10 @@ export function followServingCertificate(options: {
   readonly intervalMs: number;
   readonly onCertificate: (pair: CertificateKeyPair) => void;
   readonly log: RotationLog;
-}): { stop(): void; readonly current: () => CertificateKeyPair | undefined } {
+}): Loop & { readonly current: () => CertificateKeyPair | undefined } {
   const { secrets, clock, intervalMs, onCertificate, log } = options;
   let current: CertificateKeyPair | undefined;
-  let timer: Timer | undefined;
-  let stopped = false;
-  const poll = async (): Promise<void> => {
+  const loop = startLoop(clock, async () => {
     try {
       const { data } = await secrets.read();
       const certPem = data[TLS_SECRET_KEYS.cert];
@@ -201,14 +231,7 @@ export function followServingCertificate(options: {
     } catch (error) {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, 'reading the TLS Secret failed');
     }
-    if (!stopped) timer = clock.setTimer(() => void poll(), intervalMs);
-  };
-  void poll();
-  return {
-    stop() {
-      stopped = true;
-      timer?.cancel();
-    },
-    current: () => current,
-  };
+    return intervalMs;
+  });
+  return { ...loop, current: () => current };
 }

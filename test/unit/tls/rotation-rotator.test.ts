@@ -7,57 +7,15 @@ import {
   followServingCertificate,
   startTlsRotation,
   webhookCertificateIssuer,
-  type CaBundlePublisher,
   type RotationOutcome,
-  type TlsSecretStore,
 } from '../../../src/tls/rotator.ts';
 import { FakeClock, silentLogger } from '../kube/fakes.ts';
+import { FakePublisher, FakeSecretStore } from './rotation-fakes.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const policy = DEFAULT_ROTATION_POLICY;
 const issuer = webhookCertificateIssuer({ service: 'hybrid-secrets', namespace: 'hybrid-secrets', policy });
 const requiredDnsNames = ['hybrid-secrets.hybrid-secrets.svc'];
-
-class FakeSecretStore implements TlsSecretStore {
-  data: Record<string, string> = {};
-  version = 1;
-  writes = 0;
-  /** Runs just before a write is checked, e.g. to simulate another writer. */
-  beforeWrite: () => void = () => {};
-  onChange: () => void = () => {};
-  failReads = false;
-
-  async read(): Promise<{ data: Record<string, string>; resourceVersion: string }> {
-    if (this.failReads) throw new Error('connection refused');
-    return { data: { ...this.data }, resourceVersion: String(this.version) };
-  }
-
-  async write(data: Readonly<Record<string, string>>, resourceVersion: string): Promise<boolean> {
-    this.beforeWrite();
-    if (resourceVersion !== String(this.version)) return false;
-    this.data = { ...data };
-    this.version++;
-    this.writes++;
-    this.onChange();
-    return true;
-  }
-}
-
-class FakePublisher implements CaBundlePublisher {
-  bundle: string | undefined;
-  publishes = 0;
-  onChange: () => void = () => {};
-
-  async read(): Promise<string | undefined> {
-    return this.bundle;
-  }
-
-  async publish(bundlePem: string): Promise<void> {
-    this.bundle = bundlePem;
-    this.publishes++;
-    this.onChange();
-  }
-}
 
 function setup(clock: FakeClock): { secrets: FakeSecretStore; bundle: FakePublisher; rotator: TlsRotator } {
   const secrets = new FakeSecretStore();
@@ -180,10 +138,34 @@ t.test('startTlsRotation runs only while leading and keeps going after errors', 
   fail = true;
   await clock.advance(2 * 60_000);
   t.equal(calls, 4, 'errors do not stop the loop');
+  fail = false;
+  loop.runNow();
+  await clock.advance(0);
+  t.equal(calls, 5, 'runNow runs at once (on gaining leadership)');
+  loop.runNow();
+  loop.runNow();
+  await clock.advance(0);
+  t.equal(calls, 7, 'a runNow during a run runs once more afterwards, never concurrently');
+  await clock.advance(60_000);
+  t.equal(calls, 8, 'back on the interval');
   loop.stop();
+  loop.runNow();
   await clock.advance(10 * 60_000);
-  t.equal(calls, 4, 'stopped');
+  t.equal(calls, 8, 'stopped');
   t.equal(clock.pendingTimers(), 0);
+});
+
+t.test('a rotation that changed something tells the replica to reload at once', async (t) => {
+  const clock = new FakeClock();
+  const { rotator } = setup(clock);
+  let changes = 0;
+  const loop = startTlsRotation({ rotator, isLeader: () => true, clock, intervalMs: 60_000, log: silentLogger, onChange: () => changes++ });
+  // Key generation is real asynchronous work: wait for it (bounded), not for the fake clock.
+  for (const until = Date.now() + 10_000; changes === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5));
+  t.equal(changes, 1, 'bootstrap reported');
+  await clock.advance(10 * 60_000);
+  t.equal(changes, 1, 'quiet passes are not');
+  loop.stop();
 });
 
 t.test('every replica follows the Secret and switches certificates without a restart', async (t) => {

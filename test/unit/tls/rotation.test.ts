@@ -11,7 +11,7 @@ import {
   serializeTlsSecret,
   splitPemBundle,
   type RotationStep,
-  type TlsMaterial,
+  type TlsSecretState,
 } from '../../../src/tls/rotation.ts';
 import { webhookCertificateIssuer } from '../../../src/tls/rotator.ts';
 
@@ -22,7 +22,7 @@ const dnsNames = ['hybrid-secrets.hybrid-secrets.svc'];
 const t0 = Date.UTC(2026, 0, 1);
 
 // `published` defaults to exactly the stored bundle.
-const plan = (material: TlsMaterial, nowMs: number, published = bundlePem(material.trustedCaPems)): RotationStep =>
+const plan = (material: TlsSecretState, nowMs: number, published = bundlePem(material.trustedCaPems)): RotationStep =>
   planRotation({ nowMs, secret: { ok: true, material }, publishedBundlePem: published, requiredDnsNames: dnsNames, policy });
 const notBeforeMs = (pem: string): number => Date.parse(new X509Certificate(pem).validFrom);
 const notAfterMs = (pem: string): number => Date.parse(new X509Certificate(pem).validTo);
