@@ -80,7 +80,6 @@ export function startSelfManagedTlsWith(
     onCertificate: ({ certPem, keyPem }) => {
       try {
         holder.set({ cert: certPem, key: keyPem });
-        log.info({}, 'serving a new TLS certificate');
       } catch (error) {
         log.warn({ err: error instanceof Error ? error.message : String(error) }, 'TLS certificate from the Secret does not load');
       }
