@@ -4,6 +4,9 @@ import { startSelfManagedTlsWith, type Leadership } from '../../../src/tls/self-
 import { FakeClock, silentLogger } from '../kube/fakes.ts';
 import { FakePublisher, FakeSecretStore } from './rotation-fakes.ts';
 
+// Every certificate made here generates a real RSA key: slow on a busy machine.
+t.setTimeout(180_000);
+
 class FakeLeadership implements Leadership {
   leading = false;
   private readonly listeners = new Set<(signal: AbortSignal) => void>();

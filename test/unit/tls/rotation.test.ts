@@ -15,6 +15,9 @@ import {
 } from '../../../src/tls/rotation.ts';
 import { webhookCertificateIssuer } from '../../../src/tls/rotator.ts';
 
+// Every certificate made here generates a real RSA key: slow on a busy machine.
+t.setTimeout(180_000);
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 const policy = DEFAULT_ROTATION_POLICY;
 const issuer = webhookCertificateIssuer({ service: 'hybrid-secrets', namespace: 'hybrid-secrets', policy });
