@@ -44,6 +44,12 @@ if (kubectl === undefined) {
     t.equal(secret.stringData, undefined);
     t.equal(selfManaged.filter((o) => o.kind === 'Secret').length, 1, 'no other Secret is shipped');
     t.notOk(selfManaged.some((o) => String(o.apiVersion).startsWith('cert-manager.io/')), 'needs no cert-manager');
+    // Exactly the calls src/tls/kube.ts makes (GET, and PATCH with the version read), nothing more.
+    const rules = selfManaged.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole').flatMap((r) => r.rules);
+    const secretRule = rules.find((r: Obj) => r.resources.includes('secrets'));
+    t.same(secretRule.verbs, ['get', 'patch'], 'TLS Secret: get and patch only');
+    const webhookRule = rules.find((r: Obj) => r.resources.includes('mutatingwebhookconfigurations'));
+    t.same(webhookRule.verbs, ['get', 'patch'], 'webhook configuration: get and patch only');
   });
 
   t.test('cert-manager mode mounts the issued certificate and injects its CA', async (t) => {
