@@ -10,6 +10,9 @@
 //   stage   new CA created; bundle = old + new, published before the Secret records it
 //   switch  after `propagationMs`, the serving certificate is re-issued by the new CA
 //   retire  after another `propagationMs` (every replica has reloaded), the old CA leaves the bundle
+// A bootstrap (empty, damaged or expired Secret) likewise keeps the CAs still published until
+// every replica serves the new certificate. Whenever a step trusts a CA the published bundle
+// lacks, the rotator publishes before it writes the Secret.
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import type { CertificateKeyPair } from './certificates.ts';
 
@@ -132,10 +135,17 @@ export async function nextMaterial(
   current: TlsSecretState | undefined,
   nowMs: number,
   issuer: CertificateIssuer,
+  /** The bundle published now; a bootstrap keeps its unexpired CAs for replicas yet to reload. */
+  publishedBundlePem?: string,
 ): Promise<TlsSecretState> {
   if (step.action === 'bootstrap' || current === undefined) {
     const ca = await issuer.createCa(nowMs);
-    return { ca, serving: await issuer.createServing(ca, nowMs), trustedCaPems: [ca.certPem] };
+    const serving = await issuer.createServing(ca, nowMs);
+    const carried = splitPemBundle(publishedBundlePem ?? '').filter((pem) => nowMs < validity(pem).notAfterMs);
+    // Carried CAs are retired like after a switch: once every replica serves the new certificate.
+    return carried.length === 0
+      ? { ca, serving, trustedCaPems: [ca.certPem] }
+      : { ca, serving, trustedCaPems: [ca.certPem, ...carried], switchedAtMs: nowMs };
   }
   switch (step.action) {
     case 'renew-serving':

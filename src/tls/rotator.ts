@@ -15,6 +15,7 @@ import {
   parseTlsSecret,
   planRotation,
   serializeTlsSecret,
+  splitPemBundle,
   type CertificateIssuer,
   type RotationPolicy,
   type RotationStep,
@@ -99,13 +100,8 @@ export class TlsRotator {
     for (let i = 0; i < MAX_STEPS_PER_PASS; i++) {
       const stored = await secrets.read();
       const secret = parseTlsSecret(stored.data);
-      const step = planRotation({
-        nowMs: clock.now(),
-        secret,
-        publishedBundlePem: await bundle.read(),
-        requiredDnsNames,
-        policy,
-      });
+      const published = await bundle.read();
+      const step = planRotation({ nowMs: clock.now(), secret, publishedBundlePem: published, requiredDnsNames, policy });
       if (step.action === 'none') return { result: 'current', nextCheckAtMs: step.nextCheckAtMs, steps };
       steps.push(step.action);
       log.info({ step: step.action, reason: step.reason }, 'TLS rotation step');
@@ -114,13 +110,14 @@ export class TlsRotator {
         await bundle.publish(bundlePem(current!.trustedCaPems));
         continue;
       }
-      let next = await nextMaterial(step, current, clock.now(), issuer);
-      if (step.action === 'stage-ca') {
-        // Trust first, record second: the staging time then never precedes the publication, so
-        // `propagationMs` after it the API servers trust the new CA. A lost write only leaves an
-        // extra trusted CA, which the next pass removes by republishing the stored bundle.
+      let next = await nextMaterial(step, current, clock.now(), issuer, published);
+      const publishedPems = new Set(splitPemBundle(published ?? ''));
+      if (splitPemBundle(bundlePem(next.trustedCaPems)).some((pem) => !publishedPems.has(pem))) {
+        // Trust first, record second: no replica can load a certificate from a CA the API
+        // servers do not trust yet, and a staging time never precedes its publication. A lost
+        // write only leaves an extra trusted CA, which the next pass replaces with the stored bundle.
         await bundle.publish(bundlePem(next.trustedCaPems));
-        next = { ...next, stagedAtMs: clock.now() };
+        if (step.action === 'stage-ca') next = { ...next, stagedAtMs: clock.now() };
       }
       if (!(await secrets.write(serializeTlsSecret(next), stored.resourceVersion))) {
         log.warn({ step: step.action }, 'TLS Secret changed concurrently; retrying on the next pass');

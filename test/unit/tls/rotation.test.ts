@@ -136,3 +136,15 @@ t.test('CA rollover: stage (old + new trusted), switch after propagation, retire
     if (parsed.ok) t.same(splitPemBundle(bundlePem(parsed.material.trustedCaPems)), splitPemBundle(bundlePem(m.trustedCaPems)));
   }
 });
+
+t.test('a bootstrap keeps trusting the unexpired CAs still published until replicas reload', async (t) => {
+  const live = await issuer.createCa(t0 - DAY_MS);
+  const expired = await issuer.createCa(t0 - 2 * policy.caValidityMs);
+  const m = await nextMaterial({ action: 'bootstrap', reason: 'test' }, undefined, t0, issuer, bundlePem([live.certPem, expired.certPem]));
+  t.same(splitPemBundle(bundlePem(m.trustedCaPems)), splitPemBundle(bundlePem([m.ca.certPem, live.certPem])), 'new CA and the live one; the expired one is gone');
+  t.equal(m.switchedAtMs, t0, 'retired like after a CA switch');
+  t.match(plan(m, t0 + policy.propagationMs), { action: 'retire-old-ca' });
+  const fresh = await nextMaterial({ action: 'bootstrap', reason: 'test' }, undefined, t0, issuer, undefined);
+  t.same(fresh.trustedCaPems, [fresh.ca.certPem], 'first install: only the new CA');
+  t.equal(fresh.switchedAtMs, undefined);
+});
