@@ -71,6 +71,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // Reviews still being answered during shutdown close their connection afterwards, so the
+  // API server does not send its next request on a connection that is about to go away.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onClose', async () => stopTlsUpdates());
 
   const review: ReviewHandler = withLogging(
