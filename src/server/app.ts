@@ -92,7 +92,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const code = PARSE_ERRORS[error.code];
-    if (request.url !== MUTATE_PATH || code === undefined) {
+    // routeOptions.url, not url: the API server calls `/mutate?timeout=10s`.
+    if (request.routeOptions.url !== MUTATE_PATH || code === undefined) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(error.statusCode ?? 500).send({ error: error.code ?? 'InternalError', message: error.message });
     }

@@ -33,6 +33,17 @@ t.test('POST /mutate answers an AdmissionReview, echoing apiVersion and uid', as
   t.match(reviewLines[0], { uid: UID, outcome: 'patched', reqId: String });
 });
 
+t.test('the query string the API server adds (?timeout=10s) changes nothing', async (t) => {
+  const { app } = testApp();
+  t.teardown(() => app.close());
+  const ok = await app.inject({ ...post(JSON.stringify(review())), url: '/mutate?timeout=10s' });
+  t.equal(ok.statusCode, 200);
+  t.equal(ok.json().response.uid, UID);
+  const empty = await app.inject({ ...post(''), url: '/mutate?timeout=10s' });
+  t.equal(empty.statusCode, 400);
+  t.equal(empty.json().response.status.reason, 'EmptyBody', 'parse errors are answered as reviews there too');
+});
+
 t.test('a content type with a charset is accepted', async (t) => {
   const { app } = testApp();
   t.teardown(() => app.close());
