@@ -91,14 +91,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.code(result.httpStatus).send(reviewBody(result));
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const code = PARSE_ERRORS[error.code];
     // routeOptions.url, not url: the API server calls `/mutate?timeout=10s`.
-    if (request.routeOptions.url !== MUTATE_PATH || code === undefined) {
+    if (request.routeOptions.url !== MUTATE_PATH) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(error.statusCode ?? 500).send({ error: error.code ?? 'InternalError', message: error.message });
     }
-    const detail = code === 'BodyTooLarge' ? `${server.bodyLimitBytes} bytes` : undefined;
-    const result = await review({ decoded: { ok: false, error: new ReviewError(code, detail) }, log: request.log });
+    // On /mutate every failure is answered as a review, and logged and counted like one.
+    const code = PARSE_ERRORS[error.code];
+    if (code === undefined) request.log.error({ err: error }, 'review request failed');
+    const reviewError =
+      code === undefined
+        ? new ReviewError('InternalError')
+        : new ReviewError(code, code === 'BodyTooLarge' ? `${server.bodyLimitBytes} bytes` : undefined);
+    const result = await review({ decoded: { ok: false, error: reviewError }, log: request.log });
     return reply.code(result.httpStatus).send(reviewBody(result));
   });
 

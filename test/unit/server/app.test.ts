@@ -107,6 +107,19 @@ t.test('a handler that throws becomes a 500 carrying the uid; the server keeps s
   t.equal(next.statusCode, 200);
 });
 
+t.test('a framework failure on /mutate is still answered, logged and counted as a review', async (t) => {
+  const { app, logLines, metrics } = testApp();
+  t.teardown(() => app.close());
+  app.addHook('preHandler', async () => {
+    throw new Error('hook failed');
+  });
+  const response = await app.inject(post(JSON.stringify(review())));
+  t.equal(response.statusCode, 500);
+  t.match(response.json(), { kind: 'AdmissionReview', response: { allowed: false, status: { code: 500, reason: 'InternalError' } } });
+  t.match(logLines(), [{ msg: 'review request failed', err: { message: 'hook failed' } }, { msg: 'review', outcome: 'errored' }]);
+  t.match(await metrics.registry.metrics(), /hybrid_secrets_errors_total\{code="InternalError"\} 1/);
+});
+
 t.test('only POST /mutate reviews', async (t) => {
   const { app } = testApp();
   t.teardown(() => app.close());
