@@ -71,6 +71,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // Reviews still being answered during shutdown close their connection afterwards, so the
+  // API server does not send its next request on a connection that is about to go away.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onClose', async () => stopTlsUpdates());
 
   const review: ReviewHandler = withLogging(
@@ -85,13 +91,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.code(result.httpStatus).send(reviewBody(result));
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const code = PARSE_ERRORS[error.code];
-    if (request.url !== MUTATE_PATH || code === undefined) {
+    // routeOptions.url, not url: the API server calls `/mutate?timeout=10s`.
+    if (request.routeOptions.url !== MUTATE_PATH) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(error.statusCode ?? 500).send({ error: error.code ?? 'InternalError', message: error.message });
     }
-    const detail = code === 'BodyTooLarge' ? `${server.bodyLimitBytes} bytes` : undefined;
-    const result = await review({ decoded: { ok: false, error: new ReviewError(code, detail) }, log: request.log });
+    // On /mutate every failure is answered as a review, and logged and counted like one.
+    const code = PARSE_ERRORS[error.code];
+    if (code === undefined) request.log.error({ err: error }, 'review request failed');
+    const reviewError =
+      code === undefined
+        ? new ReviewError('InternalError')
+        : new ReviewError(code, code === 'BodyTooLarge' ? `${server.bodyLimitBytes} bytes` : undefined);
+    const result = await review({ decoded: { ok: false, error: reviewError }, log: request.log });
     return reply.code(result.httpStatus).send(reviewBody(result));
   });
 
