@@ -9,19 +9,19 @@
 //            concurrent change wins over the deletion.
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ANNOTATION_PREFIX } from '../contract/types.ts';
+import { STATUS_ANNOTATION, STATUS_INJECTED } from '../contract/parse.ts';
+import { controllerOf } from '../core/names.ts';
 import type { GeneratedObjects, KubeObject, OwnerRef } from '../core/types.ts';
 import type { Metrics } from '../metrics.ts';
-import { SPEC_HASH_LABEL, WORKLOAD_LABEL, type GeneratedKind, type KubeWriteApi } from './api.ts';
+import { SPEC_HASH_LABEL, WORKLOAD_LABEL } from '../render/objects.ts';
+import { CSI_DRIVER } from '../render/pod-patch.ts';
+import type { GeneratedKind, KubeWriteApi } from './api.ts';
 import type { CacheEvent, InformerCache } from './cache.ts';
 import { type Clock, type Timer, deadlineSignal } from './clock.ts';
 import { KubeApiError, isConflict, toKubeApiError } from './errors.ts';
 import type { EventRecorder, EventSubject } from './events.ts';
 import type { GeneratedObjectCaches, KubeObjectWriter } from './writer.ts';
 
-export const STATUS_ANNOTATION = `${ANNOTATION_PREFIX}status`;
-export const STATUS_INJECTED = 'injected';
-const CSI_DRIVER = 'secrets-store.csi.k8s.io';
 
 export interface ReconcilerOptions {
   /** A full pass at least this often, whatever the watches say. */
@@ -72,7 +72,8 @@ export class Reconciler {
     SecretProviderClass: new Map(),
   };
   private pass: Promise<unknown> | undefined;
-  private rerun = false;
+  /** A pass was asked for while one ran: run again, for the term (signal) that asked. */
+  private rerun: AbortSignal | undefined;
   private debounce: Timer | undefined;
 
   constructor(options: ReconcilerOptions, deps: ReconcilerDeps) {
@@ -132,17 +133,16 @@ export class Reconciler {
   private schedulePass(signal: AbortSignal): void {
     if (signal.aborted) return;
     if (this.pass !== undefined) {
-      this.rerun = true;
+      this.rerun = signal;
       return;
     }
     this.pass = this.reconcileOnce(signal)
       .catch((error: unknown) => this.logger.error({ err: error }, 'reconcile pass failed'))
       .finally(() => {
         this.pass = undefined;
-        if (this.rerun) {
-          this.rerun = false;
-          this.schedulePass(signal);
-        }
+        const next = this.rerun;
+        this.rerun = undefined;
+        if (next !== undefined) this.schedulePass(next);
       });
   }
 
@@ -321,11 +321,9 @@ function isLive(pod: V1Pod): boolean {
  * pod itself when it has none (it has a UID now, unlike at admission).
  */
 function podOwner(pod: V1Pod): OwnerRef | undefined {
-  const { name, uid, ownerReferences } = pod.metadata ?? {};
-  const controller = (ownerReferences ?? []).find((ref) => ref.controller === true);
-  if (controller !== undefined) {
-    return { apiVersion: controller.apiVersion, kind: controller.kind, name: controller.name, uid: controller.uid };
-  }
+  const controller = controllerOf({ ...pod.metadata });
+  if (controller !== undefined) return controller;
+  const { name, uid } = pod.metadata ?? {};
   if (name === undefined || uid === undefined) return undefined;
   return { apiVersion: 'v1', kind: 'Pod', name, uid };
 }

@@ -1,40 +1,8 @@
 import t from 'tap';
-import type { LeaseApi, LeaseRecord, StoredLease } from '../../../src/kube/api.ts';
+import type { LeaseApi } from '../../../src/kube/api.ts';
 import { LeaderElector } from '../../../src/kube/leader.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
-import { FakeClock, silentLogger } from './fakes.ts';
-
-/** One Lease object with optimistic concurrency, like the API server. */
-class FakeLeaseApi implements LeaseApi {
-  stored: StoredLease | undefined;
-  private version = 1;
-  /** When set, every call rejects with it (an unreachable API). */
-  failure: Error | undefined;
-  writes = 0;
-
-  async read(): Promise<StoredLease | undefined> {
-    if (this.failure) throw this.failure;
-    return this.stored;
-  }
-
-  async create(record: LeaseRecord): Promise<StoredLease> {
-    if (this.failure) throw this.failure;
-    if (this.stored) throw new KubeApiError('already exists', 409);
-    return this.save(record);
-  }
-
-  async replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
-    if (this.failure) throw this.failure;
-    if (this.stored?.resourceVersion !== resourceVersion) throw new KubeApiError('conflict', 409);
-    return this.save(record);
-  }
-
-  private save(record: LeaseRecord): StoredLease {
-    this.writes++;
-    this.stored = { record: { ...record }, resourceVersion: String(this.version++) };
-    return this.stored;
-  }
-}
+import { FakeClock, FakeLeaseApi, silentLogger } from './fakes.ts';
 
 const timing = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 

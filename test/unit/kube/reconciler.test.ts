@@ -5,11 +5,11 @@ import { InformerCache } from '../../../src/kube/cache.ts';
 import { EventRecorder } from '../../../src/kube/events.ts';
 import { Reconciler, referencedNames } from '../../../src/kube/reconciler.ts';
 import { KubeObjectWriter } from '../../../src/kube/writer.ts';
-import { FakeClock, FakeSource, FakeWriteApi, apiError, flush, silentLogger } from './fakes.ts';
-import { generated, owner } from './fixtures.ts';
+import { FakeClock, FakeSource, FakeWriteApi, apiError, deferred, flush, silentLogger } from './fakes.ts';
+import { appliedRef, generated, owner } from './fixtures.ts';
 
 const GRACE_MS = 10 * 60_000;
-const timing = { resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000 };
+const timing = { resyncMs: 3_600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000, syncTimeoutMs: 90_000 };
 
 function pod(options: { name?: string; controller?: boolean; injected?: boolean; mounts?: string; phase?: string; deleting?: boolean; namespace?: string } = {}): V1Pod {
   const name = options.name ?? 'web-7d9f-abcde';
@@ -91,7 +91,7 @@ t.test('heal: recreates missing objects of an injected pod and records an event 
   const summary = await reconciler.reconcileOnce(live());
   t.same(summary, { healed: 1, adopted: 0, collected: 0, failed: 0 });
   t.same(api.applied.map((o) => o.kind), ['ExternalSecret', 'SecretProviderClass']);
-  t.same(api.applied[0]!.metadata.ownerReferences, [owner('web-7d9f')]);
+  t.same(api.applied[0]!.metadata.ownerReferences, [appliedRef(owner('web-7d9f'))]);
   t.equal(api.events.length, 1);
   t.match(api.events[0], {
     type: 'Normal',
@@ -120,7 +120,7 @@ t.test('adopt: a bare pod becomes the owner of its objects', async (t) => {
     spc: [stored('secretProviderClass')],
   });
   t.same(await reconciler.reconcileOnce(live()), { healed: 0, adopted: 1, collected: 0, failed: 0 });
-  for (const applied of api.applied) t.same(applied.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Pod', name: 'debug', uid: 'uid-debug' }]);
+  for (const applied of api.applied) t.same(applied.metadata.ownerReferences, [appliedRef(owner('debug', 'uid-debug', 'Pod'))]);
   t.equal(api.events.length, 0, 'adoption is routine: log only');
   t.same(await actions(), { 'adopt:ok': 1 });
 });
@@ -166,7 +166,7 @@ t.test('a drifted pod whose old objects still exist gets its owner added to them
   });
   await reconciler.reconcileOnce(live());
   t.same(api.applied.map((o) => o.metadata.name), ['web-old999', 'web-old999']);
-  t.same(api.applied[0]!.metadata.ownerReferences, [owner('web-7d9f')]);
+  t.same(api.applied[0]!.metadata.ownerReferences, [appliedRef(owner('web-7d9f'))]);
   t.same(await actions(), { 'adopt:ok': 1 });
 });
 
@@ -335,4 +335,29 @@ t.test('referencedNames collects volume, env and envFrom references per namespac
   ]);
   t.same([...names.get('team-a')!], ['spc-a']);
   t.same([...names.get('team-b')!].sort(), ['from-env', 'from-envfrom', 'from-projected', 'from-volume']);
+});
+
+t.test('a new leadership term gets its first pass even while the old term\'s pass is finishing', async (t) => {
+  let renders = 0;
+  const { api, clock, reconciler } = await setup({
+    pods: [pod()],
+    render: (p) => {
+      renders++;
+      return renderForPod(p);
+    },
+  });
+  const gate = deferred();
+  api.respond = () => gate.promise;
+  const first = new AbortController();
+  reconciler.run(first.signal);
+  await clock.advance(0);
+  t.equal(renders, 1);
+  first.abort();
+  const second = new AbortController();
+  reconciler.run(second.signal);
+  gate.resolve();
+  await flush();
+  await reconciler.idle();
+  t.equal(renders, 2, 'the second term ran its own pass without waiting for the periodic one');
+  second.abort();
 });
