@@ -52,6 +52,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
 
 /** One line per problem, each naming the annotation (or field) to change. */
 export function denialMessage(problems: readonly Problem[]): string {
+  if (problems.length === 0) return 'hybrid-secrets could not apply the pod\'s annotations';
   return problems.map((problem) => `${problem.field}: ${problem.message}`).join('\n');
 }
 

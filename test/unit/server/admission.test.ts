@@ -166,4 +166,5 @@ t.test('an already expired deadline does not call the writer', async (t) => {
 
 t.test('denialMessage', async (t) => {
   t.equal(denialMessage([{ field: 'a', message: 'x' }]), 'a: x');
+  t.equal(denialMessage([]), "hybrid-secrets could not apply the pod's annotations", 'never an empty denial');
 });
