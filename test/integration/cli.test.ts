@@ -63,6 +63,8 @@ t.test('serve refuses to start without stores or a cluster, and says what to do'
   t.match(errors().at(-1)?.args[0], /--keep-alive-timeout-ms: must be a whole number, got "soon"/);
   t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--default-store', 'v', '--default-store-kind', 'Vault']), 2);
   t.match(errors().at(-1)?.args[0], /--default-store-kind must be ClusterSecretStore or SecretStore/);
+  t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--csi-provider', 'vaultt=openbao']), 2);
+  t.match(errors().at(-1)?.args[0], /--csi-provider 'vaultt=openbao': unknown backend 'vaultt'/);
   t.equal(await runServe(['--stores', 'x.yaml', '--tls-cert-file', 'c']), 2);
   t.match(errors().at(-1)?.args[0], /--tls-cert-file and --tls-key-file are required/);
 });
