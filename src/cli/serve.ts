@@ -1,13 +1,15 @@
 // `hybrid-secrets serve`: the admission webhook over HTTPS, standalone on a stores file or
 // against a cluster. Flags are validated once (errors name the flag); SIGTERM/SIGINT drain.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { planInjection } from '../core/plan.ts';
 import type { InjectionConfig, Runtime } from '../core/types.ts';
-import { createMetrics } from '../metrics.ts';
+import { DEFAULT_ORPHAN_GRACE_MS, startKubeRuntime } from '../kube/runtime.ts';
+import { createMetrics, type Metrics } from '../metrics.ts';
 import { startStandaloneRuntime } from '../runtime/standalone.ts';
 import { createAdmissionHandler } from '../server/admission.ts';
 import { MUTATE_PATH, buildApp } from '../server/app.ts';
@@ -21,6 +23,7 @@ import {
 } from '../server/options.ts';
 import { createWebhookCertificates, describeCertificate } from '../tls/certificates.ts';
 import { FileTlsSource } from '../tls/reloader.ts';
+import type { TlsSource } from '../tls/source.ts';
 import { CERT_FILES, writeCertificateFiles } from './certs.ts';
 import { INJECTION_FLAG_OPTIONS, INJECTION_FLAG_USAGE, injectionConfigFromFlags } from './injection-flags.ts';
 
@@ -111,14 +114,45 @@ export function chooseRuntime(
   );
 }
 
-async function startRuntime(choice: RuntimeChoice, log: Logger): Promise<Runtime> {
+/** Where the serving certificate comes from; stopped on shutdown. */
+interface OpenTlsSource {
+  readonly source: TlsSource;
+  close(): void;
+}
+
+async function openTlsSource(flags: TlsFlags, log: Logger): Promise<OpenTlsSource> {
+  const files = flags.mode === 'dev' ? await ensureDevCertificates(flags.directory, log) : flags;
+  const source = await FileTlsSource.open({ certFile: files.certFile, keyFile: files.keyFile, log });
+  return { source, close: () => source.close() };
+}
+
+/** The Lease that elects the replica doing background work (the RBAC names it). */
+const LEADER_LEASE_NAME = 'hybrid-secrets-leader';
+
+async function startRuntime(
+  choice: RuntimeChoice,
+  deps: { readonly log: Logger; readonly metrics: Metrics; readonly config: InjectionConfig; readonly apiDeadlineMs: number },
+): Promise<Runtime> {
   switch (choice.mode) {
     case 'standalone':
-      return startStandaloneRuntime({ storesFile: choice.storesFile, defaultNamespace: choice.storesNamespace, log });
-    case 'cluster':
-      throw new Error(
-        'serving against a cluster is not available in this build; pass --stores <file> to serve standalone',
+      return startStandaloneRuntime({ storesFile: choice.storesFile, defaultNamespace: choice.storesNamespace, log: deps.log });
+    case 'cluster': {
+      const kubeConfig = new KubeConfig();
+      // loadFromDefault: $KUBECONFIG, ~/.kube/config, else the in-cluster service account.
+      if (choice.kubeconfig === undefined) kubeConfig.loadFromDefault();
+      else kubeConfig.loadFromFile(choice.kubeconfig);
+      // The Deployment passes its pod's name and namespace (downward API); a pod's hostname is its name.
+      const lease = {
+        namespace: process.env.POD_NAMESPACE ?? 'hybrid-secrets',
+        name: LEADER_LEASE_NAME,
+        identity: process.env.POD_NAME ?? hostname(),
+      };
+      deps.log.info({ cluster: kubeConfig.getCurrentCluster()?.server, lease }, 'connecting to the cluster');
+      return startKubeRuntime(
+        { kubeConfig, apiDeadlineMs: deps.apiDeadlineMs, orphanGraceMs: DEFAULT_ORPHAN_GRACE_MS, lease, injection: deps.config },
+        { logger: deps.log, metrics: deps.metrics },
       );
+    }
   }
 }
 
@@ -231,11 +265,16 @@ export async function runServe(argv: string[]): Promise<number> {
 async function serve(flags: ServeFlags): Promise<number> {
   const log = pino({ level: flags.logLevel, base: { service: 'hybrid-secrets' } });
   let runtime: Runtime | undefined;
-  let tls: FileTlsSource | undefined;
+  let tls: OpenTlsSource | undefined;
+  const metrics = createMetrics({ processMetrics: true });
   try {
-    runtime = await startRuntime(flags.runtime, log);
-    const files = flags.tls.mode === 'dev' ? await ensureDevCertificates(flags.tls.directory, log) : flags.tls;
-    tls = await FileTlsSource.open({ certFile: files.certFile, keyFile: files.keyFile, log });
+    runtime = await startRuntime(flags.runtime, {
+      log,
+      metrics,
+      config: flags.config,
+      apiDeadlineMs: flags.server.apiDeadlineMs,
+    });
+    tls = await openTlsSource(flags.tls, log);
   } catch (error) {
     log.fatal({ error: (error as Error).message }, 'cannot start');
     await runtime?.stop();
@@ -247,11 +286,12 @@ async function serve(flags: ServeFlags): Promise<number> {
     admission: createAdmissionHandler({
       plan: (target) => planInjection(target, catalog, flags.config),
       writer: runtime.writer,
+      isReady: () => runtime.isReady(),
       apiDeadlineMs: flags.server.apiDeadlineMs,
     }),
-    tls,
+    tls: tls.source,
     runtimeReady: () => runtime.isReady(),
-    metrics: createMetrics({ processMetrics: true }),
+    metrics,
     logger: log,
     server: flags.server,
   });

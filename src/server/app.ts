@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Metrics } from '../metrics.ts';
 import type { TlsMaterial, TlsSource } from '../tls/source.ts';
 import type { AdmissionHandler } from './admission.ts';
+import { parseGoDurationMs } from './caller-timeout.ts';
 import { ReviewError, type ErrorCode } from './errors.ts';
 import { registerHealthRoutes } from './health.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
@@ -86,8 +87,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Only JSON is a review; without this, text/plain bodies would reach the handler as strings.
   app.removeContentTypeParser('text/plain');
-  app.post(MUTATE_PATH, async (request, reply) => {
-    const result = await review({ decoded: decodeReview(request.body), log: request.log });
+  app.post<{ Querystring: { timeout?: unknown } }>(MUTATE_PATH, async (request, reply) => {
+    const callerTimeoutMs = parseGoDurationMs(request.query.timeout);
+    const result = await review({
+      decoded: decodeReview(request.body),
+      log: request.log,
+      ...(callerTimeoutMs === undefined ? {} : { callerTimeoutMs }),
+    });
     return reply.code(result.httpStatus).send(reviewBody(result));
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
@@ -118,8 +124,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
 /** The innermost step: a review that did not decode is answered with its error. */
 function answer(admission: AdmissionHandler): ReviewHandler {
-  return async ({ decoded, log }) =>
-    decoded.ok ? admission(decoded.request, log) : errored(decoded.uid ?? '', decoded.error);
+  return async ({ decoded, log, callerTimeoutMs }) =>
+    decoded.ok
+      ? admission(decoded.request, { log, ...(callerTimeoutMs === undefined ? {} : { callerTimeoutMs }) })
+      : errored(decoded.uid ?? '', decoded.error);
 }
 
 function secureContextOptions(material: TlsMaterial | undefined): SecureContextOptions {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { chooseRuntime, type Environment } from '../../src/cli/serve.ts';
+import { runCerts } from '../../src/cli/certs.ts';
+import { chooseRuntime, runServe, type Environment } from '../../src/cli/serve.ts';
 import { isSignedBy } from '../../src/tls/certificates.ts';
 import { CLI } from './fixtures/https.ts';
 
@@ -38,29 +39,34 @@ t.test('certs writes a CA and a serving certificate, keys owner-only, and prints
   for (const key of ['ca.key', 'tls.key']) t.equal((await stat(join(out, key))).mode & 0o777, 0o600, `${key} is 0600`);
   t.equal((await stat(join(out, 'tls.crt'))).mode & 0o777, 0o644, 'certificates are readable');
 
-  const again = await run(['certs', '--out', out]);
-  t.equal(again.code, 1);
-  t.match(again.stderr, /already exists; pass --force to replace the certificates/);
+  // The remaining cases run in-process: same code, without a process start each.
+  const errors = t.capture(console, 'error');
+  t.capture(console, 'log');
+  t.equal(await runCerts(['--out', out]), 1);
+  t.match(errors().at(-1)?.args[0], /already exists; pass --force to replace the certificates/);
   t.equal(await readFile(join(out, 'ca.crt'), 'utf8'), caPem, 'nothing replaced');
 
-  const forced = await run(['certs', '--out', out, '--force']);
-  t.equal(forced.code, 0);
+  t.equal(await runCerts(['--out', out, '--force']), 0);
   t.not(await readFile(join(out, 'ca.crt'), 'utf8'), caPem, 'replaced with --force');
 
-  const usage = await run(['certs', '--out', out, '--service', 'Bad_Name']);
-  t.equal(usage.code, 2);
-  t.match(usage.stderr, /--service 'Bad_Name' is not a Service name/);
+  t.equal(await runCerts(['--out', out, '--service', 'Bad_Name']), 2);
+  t.match(errors().at(-1)?.args[0], /--service 'Bad_Name' is not a Service name/);
 });
 
 t.test('serve refuses to start without stores or a cluster, and says what to do', async (t) => {
   const result = await run(['serve', '--dev-certs', join(tmpdir(), 'unused')]);
   t.equal(result.code, 2);
   t.match(result.stderr, /pass --stores <file> to serve standalone/);
-  const badFlag = await run(['serve', '--stores', 'x.yaml', '--dev-certs', 'd', '--keep-alive-timeout-ms', 'soon']);
-  t.equal(badFlag.code, 2);
-  t.match(badFlag.stderr, /--keep-alive-timeout-ms: must be a whole number, got "soon"/);
-  const badStore = await run(['serve', '--stores', 'x.yaml', '--dev-certs', 'd', '--default-store-kind', 'Vault']);
-  t.match(badStore.stderr, /--default-store-kind must be ClusterSecretStore or SecretStore/);
+
+  const errors = t.capture(console, 'error');
+  t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--keep-alive-timeout-ms', 'soon']), 2);
+  t.match(errors().at(-1)?.args[0], /--keep-alive-timeout-ms: must be a whole number, got "soon"/);
+  t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--default-store', 'v', '--default-store-kind', 'Vault']), 2);
+  t.match(errors().at(-1)?.args[0], /--default-store-kind must be ClusterSecretStore or SecretStore/);
+  t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--csi-provider', 'vaultt=openbao']), 2);
+  t.match(errors().at(-1)?.args[0], /--csi-provider 'vaultt=openbao': unknown backend 'vaultt'/);
+  t.equal(await runServe(['--stores', 'x.yaml', '--tls-cert-file', 'c']), 2);
+  t.match(errors().at(-1)?.args[0], /--tls-cert-file and --tls-key-file are required/);
 });
 
 t.test('chooseRuntime: --stores is standalone; a kubeconfig or in-cluster config is a cluster', async (t) => {

@@ -44,6 +44,21 @@ t.test('the query string the API server adds (?timeout=10s) changes nothing', as
   t.equal(empty.json().response.status.reason, 'EmptyBody', 'parse errors are answered as reviews there too');
 });
 
+t.test('the caller timeout from ?timeout= reaches the admission handler', async (t) => {
+  const seen: (number | undefined)[] = [];
+  const { app } = testApp({
+    admission: async (request, context) => {
+      seen.push(context.callerTimeoutMs);
+      return { outcome: 'allowed', httpStatus: 200, response: { uid: request.uid, allowed: true } };
+    },
+  });
+  t.teardown(() => app.close());
+  for (const url of ['/mutate?timeout=3s', '/mutate', '/mutate?timeout=soon']) {
+    await app.inject({ ...post(JSON.stringify(review())), url });
+  }
+  t.same(seen, [3_000, undefined, undefined]);
+});
+
 t.test('a content type with a charset is accepted', async (t) => {
   const { app } = testApp();
   t.teardown(() => app.close());
