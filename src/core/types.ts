@@ -9,6 +9,9 @@ export interface OwnerRef {
   readonly kind: string;
   readonly name: string;
   readonly uid: string;
+  /** Set (false) on generated objects: they are shared, so no single controller owns them. */
+  readonly controller?: boolean;
+  readonly blockOwnerDeletion?: boolean;
 }
 
 /** A Kubernetes object rendered by the core, ready to be applied (plain JSON). */

@@ -1,0 +1,95 @@
+// Small helpers shared by the backend mappings. Pure.
+import { stringify } from 'yaml';
+import { ANNOTATION_PREFIX } from '../contract/types.ts';
+import type { Problem } from '../contract/types.ts';
+import type { EsoStore } from '../stores/types.ts';
+import type { CsiProviderResult } from './types.ts';
+
+export const STORE_FIELD = `${ANNOTATION_PREFIX}store`;
+export const ROLE_FIELD = `${ANNOTATION_PREFIX}role`;
+
+export function secretField(name: string): string {
+  return `${ANNOTATION_PREFIX}secret-${name}`;
+}
+
+export function versionField(name: string): string {
+  return `${ANNOTATION_PREFIX}version-${name}`;
+}
+
+/** `ClusterSecretStore "shared"` or `SecretStore "team-a/vault"`, for messages. */
+export function describeStore(store: EsoStore): string {
+  const { name, namespace } = store.metadata;
+  const qualified = store.kind === 'SecretStore' && namespace ? `${namespace}/${name}` : name;
+  return `${store.kind} "${qualified}"`;
+}
+
+/** A problem with the store itself: the user can only pick another store (or ask its owner). */
+export function storeProblem(store: EsoStore, message: string): Problem {
+  return { field: STORE_FIELD, message: `${describeStore(store)}: ${message}` };
+}
+
+export function failed(problems: readonly Problem[]): CsiProviderResult {
+  return { ok: false, problems };
+}
+
+export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The object at `key`, or undefined when absent or not an object. */
+export function recordAt(
+  parent: Readonly<Record<string, unknown>> | undefined,
+  key: string,
+): Readonly<Record<string, unknown>> | undefined {
+  const value = parent?.[key];
+  return isRecord(value) ? value : undefined;
+}
+
+/**
+ * A non-empty string at `key` of the backend's config; undefined when absent or empty.
+ * A present value of another type is reported, since ESO's schema would not have allowed it.
+ */
+export function optionalString(
+  config: Readonly<Record<string, unknown>> | undefined,
+  key: string,
+  fieldPath: string,
+  store: EsoStore,
+  problems: Problem[],
+): string | undefined {
+  const value = config?.[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    problems.push(storeProblem(store, `spec.provider.${fieldPath} must be a string`));
+    return undefined;
+  }
+  return value;
+}
+
+export function requiredString(
+  config: Readonly<Record<string, unknown>> | undefined,
+  key: string,
+  fieldPath: string,
+  store: EsoStore,
+  problems: Problem[],
+): string | undefined {
+  const raw = config?.[key];
+  if (raw === undefined || raw === null || raw === '') {
+    problems.push(storeProblem(store, `spec.provider.${fieldPath} is required`));
+    return undefined;
+  }
+  const value = optionalString(config, key, fieldPath, store, problems);
+  return value;
+}
+
+/**
+ * A list or object as the YAML string a SecretProviderClass parameter holds. Every string value is
+ * double-quoted so that no provider's YAML parser (YAML 1.1 or 1.2) reads `true`, `0600` or
+ * `1e3` as anything but a string; keys are written in insertion order, so output is deterministic.
+ */
+export function toYaml(value: readonly object[] | object): string {
+  return stringify(value, {
+    defaultStringType: 'QUOTE_DOUBLE',
+    defaultKeyType: 'PLAIN',
+    lineWidth: 0,
+  });
+}
