@@ -247,8 +247,11 @@ function remoteRef(pick: Picker, backend: Placement['backend'], workload: string
     case 'azurekv':
       // Key Vault secret names allow only alphanumerics and dashes; no property extraction.
       return `${workload}-${name}`.replace(/[^A-Za-z0-9-]/g, '-');
-    case 'gcpsm':
-      return pick.chance(0.3) ? `${workload}-${name}#${pick.one(PROPERTIES)}` : `${workload}_${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    case 'gcpsm': {
+      // Secret ids allow only letters, digits, `-` and `_`.
+      const id = `${workload}_${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      return pick.chance(0.3) ? `${id}#${pick.one(PROPERTIES)}` : id;
+    }
   }
 }
 
