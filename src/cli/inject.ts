@@ -1,5 +1,169 @@
-// Placeholder until the inject command lands.
-export async function runInject(_argv: string[]): Promise<number> {
-  console.error('hybrid-secrets inject: not implemented yet');
-  return 1;
+// `hybrid-secrets inject`: what the webhook would do to manifests, offline (for GitOps pipelines
+// and for reviewing a change before it reaches a cluster).
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { text as readStream } from 'node:stream/consumers';
+import { parseArgs } from 'node:util';
+import { DEFAULT_STORE_KIND } from '../contract/parse.ts';
+import { isDnsSubdomain } from '../contract/rules.ts';
+import type { StoreKind } from '../contract/types.ts';
+import type { InjectionConfig } from '../core/types.ts';
+import { injectManifests } from '../manifests/inject.ts';
+import { isValidCsiProviderName } from '../providers/index.ts';
+import { parseStoreCatalog } from '../stores/catalog.ts';
+
+const USAGE = `usage: hybrid-secrets inject -f <file|-> --stores <file> [flags]
+
+Renders what the webhook does: mutates every pod template that opts in with
+hybrid-secrets.io/inject: "true" (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+CronJob, and kind: List) and appends the ExternalSecret and SecretProviderClass documents it
+needs. Other documents are copied unchanged. Running it on its own output changes nothing.
+
+flags:
+  -f, --filename <file|->         manifests to read; - reads standard input (required)
+      --stores <file>             SecretStore, ClusterSecretStore and Namespace documents (required);
+                                  Namespace labels are matched against ClusterSecretStore conditions
+  -o, --output <file>             write here (atomically) instead of standard output
+      --namespace <ns>            namespace of documents that set none (default: default)
+      --default-store <name>      store for pods that name none
+      --default-store-kind <kind> ClusterSecretStore (default) or SecretStore
+      --csi-provider <backend=name>
+                                  CSI provider name for an ESO backend, e.g. vault=openbao (repeatable)
+  -h, --help                      show this help
+
+Exit status: 0 on success, 1 when an input is invalid (every problem is printed as
+<file>: document <n> (<Kind>/<name>): <field>: <message>, documents counted from 1, and no
+output is written), 2 on a usage error.`;
+
+class UsageError extends Error {}
+
+interface InjectFlags {
+  readonly filename: string;
+  readonly stores: string;
+  readonly output?: string;
+  readonly namespace: string;
+  readonly config: InjectionConfig;
+}
+
+function parseFlags(argv: string[]): InjectFlags | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        filename: { type: 'string', short: 'f' },
+        stores: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        namespace: { type: 'string' },
+        'default-store': { type: 'string' },
+        'default-store-kind': { type: 'string' },
+        'csi-provider': { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help === true) return 'help';
+  if (values.filename === undefined || values.filename === '') throw new UsageError('-f/--filename is required');
+  if (values.stores === undefined || values.stores === '') throw new UsageError('--stores is required');
+  const namespace = values.namespace ?? 'default';
+  if (!isDnsSubdomain(namespace) || namespace.includes('.')) throw new UsageError(`--namespace '${namespace}' is not a namespace name`);
+
+  const kindValue = values['default-store-kind'] ?? DEFAULT_STORE_KIND;
+  if (kindValue !== 'ClusterSecretStore' && kindValue !== 'SecretStore') {
+    throw new UsageError(`--default-store-kind must be ClusterSecretStore or SecretStore, not '${kindValue}'`);
+  }
+  const kind: StoreKind = kindValue;
+  const storeName = values['default-store'];
+  if (storeName !== undefined && !isDnsSubdomain(storeName)) throw new UsageError(`--default-store '${storeName}' is not a store name`);
+  if (storeName === undefined && values['default-store-kind'] !== undefined) {
+    throw new UsageError('--default-store-kind needs --default-store');
+  }
+
+  const csiProviderNames: Record<string, string> = {};
+  for (const entry of values['csi-provider'] ?? []) {
+    const match = /^([a-zA-Z0-9]+)=(.+)$/.exec(entry);
+    if (match === null) throw new UsageError(`--csi-provider '${entry}' must look like <backend>=<provider name>, e.g. vault=openbao`);
+    const [, backend = '', name = ''] = match;
+    if (!isValidCsiProviderName(name)) throw new UsageError(`--csi-provider '${entry}': '${name}' is not a valid CSI provider name`);
+    csiProviderNames[backend] = name;
+  }
+  return {
+    filename: values.filename,
+    stores: values.stores,
+    ...(values.output !== undefined && { output: values.output }),
+    namespace,
+    config: Object.freeze({
+      csiProviderNames: Object.freeze(csiProviderNames),
+      ...(storeName !== undefined && { defaultStore: { name: storeName, kind } }),
+    }),
+  };
+}
+
+export async function runInject(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`hybrid-secrets inject: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const inputLabel = flags.filename === '-' ? '<stdin>' : flags.filename;
+  let storesText: string;
+  let source: string;
+  try {
+    storesText = await readFile(flags.stores, 'utf8');
+    source = flags.filename === '-' ? await readStream(process.stdin) : await readFile(flags.filename, 'utf8');
+  } catch (error) {
+    console.error(`hybrid-secrets inject: ${(error as Error).message}`);
+    return 1;
+  }
+
+  const stores = parseStoreCatalog(storesText, flags.stores, { defaultNamespace: flags.namespace });
+  if (!stores.ok) {
+    console.error(stores.errors.join('\n'));
+    return 1;
+  }
+  const result = injectManifests(source, stores.catalog, flags.config, { file: inputLabel, namespace: flags.namespace });
+  if (result.warnings.length > 0) console.error(result.warnings.join('\n'));
+  if (!result.ok) {
+    console.error(result.errors.join('\n'));
+    return 1;
+  }
+  try {
+    if (flags.output === undefined) await writeStdout(result.output);
+    else await writeAtomically(flags.output, result.output);
+  } catch (error) {
+    console.error(`hybrid-secrets inject: cannot write the output: ${(error as Error).message}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Write to a temporary file beside the target, then rename: readers never see half a file. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, text, { flag: 'wx', mode: 0o644 });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+  });
 }

@@ -5,8 +5,18 @@ import type { EsoStore } from '../../src/stores/types.ts';
 
 export const P = 'hybrid-secrets.io/';
 
-function clusterStore(name: string, provider: Record<string, unknown>, extra: Partial<EsoStore['spec']> = {}): EsoStore {
-  return { apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name }, spec: { provider, ...extra } };
+function clusterStore(
+  name: string,
+  provider: Record<string, unknown>,
+  extra: Partial<EsoStore['spec']> = {},
+  annotations?: Record<string, string>,
+): EsoStore {
+  return {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ClusterSecretStore',
+    metadata: { name, ...(annotations && { annotations }) },
+    spec: { provider, ...extra },
+  };
 }
 
 /** One store per supported backend, plus stores for access and mapping failures. */
@@ -24,7 +34,7 @@ export const stores = {
   }),
   azurekv: clusterStore('azurekv', {
     azurekv: { vaultUrl: 'https://team-kv.vault.azure.net', tenantId: '00000000-0000-0000-0000-000000000001', authType: 'WorkloadIdentity', serviceAccountRef: { name: 'app' } },
-  }),
+  }, {}, { 'hybrid-secrets.io/azure-client-id': '00000000-0000-0000-0000-000000000002' }),
   gcpsm: clusterStore('gcpsm', { gcpsm: { projectID: 'team-project' } }),
   fake: clusterStore('fake', { fake: { data: [] } }),
   restricted: clusterStore(

@@ -13,8 +13,8 @@ const cases: [string, Record<string, string>][] = [
   ['vault', { [`${P}store`]: 'vault', [`${P}secret-api-token`]: 'team/api', [`${P}version-api-token`]: '3', [`${P}env-db`]: 'DB_PASSWORD' }],
   ['vault-secretstore', { [`${P}store`]: 'team-vault', [`${P}store-kind`]: 'SecretStore', [`${P}role`]: 'web' }],
   ['aws', { [`${P}store`]: 'aws', [`${P}secret-api-token`]: 'team/api', [`${P}version-api-token`]: 'AWSCURRENT', [`${P}containers`]: 'app' }],
-  ['azurekv', { [`${P}store`]: 'azurekv', [`${P}secret-db`]: 'db-password', [`${P}secret-api-token`]: 'api-token', [`${P}version-api-token`]: '0123456789abcdef0123456789abcdef' }],
-  ['gcpsm', { [`${P}store`]: 'gcpsm', [`${P}secret-api-token`]: 'api-token', [`${P}version-api-token`]: '4', [`${P}refresh-interval`]: '15m' }],
+  ['azurekv', { [`${P}store`]: 'azurekv', [`${P}secret-db`]: 'db-password', [`${P}env-db`]: 'DB_PASSWORD', [`${P}secret-api-token`]: 'api-token', [`${P}version-api-token`]: '0123456789abcdef0123456789abcdef' }],
+  ['gcpsm', { [`${P}store`]: 'gcpsm', [`${P}secret-db`]: 'db-credentials#password', [`${P}secret-api-token`]: 'api-token', [`${P}version-api-token`]: '4', [`${P}refresh-interval`]: '15m' }],
 ];
 
 for (const [name, extra] of cases) {

@@ -1,0 +1,93 @@
+// The admission decision for one decoded review: select → plan (pure core) → ensure the
+// generated objects (unless dry-run) → answer. Everything with side effects is injected.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Problem } from '../contract/types.ts';
+import type { GeneratedObjectWriter, InjectionPlan, InjectionTarget } from '../core/types.ts';
+import { ReviewError } from './errors.ts';
+import { allowed, denied, errored, patched, type AdmissionRequest, type ReviewResult } from './review.ts';
+
+export interface AdmissionHandlerOptions {
+  /** The pure core, bound to the store catalog and the server's InjectionConfig. */
+  readonly plan: (target: InjectionTarget) => InjectionPlan;
+  readonly writer: GeneratedObjectWriter;
+  /** Budget for ensuring the generated objects; well under the webhook's timeoutSeconds. */
+  readonly apiDeadlineMs: number;
+  /** Makes the deadline signal; tests inject one they abort themselves. */
+  readonly deadlineSignal?: (timeoutMs: number) => AbortSignal;
+}
+
+export type AdmissionHandler = (request: AdmissionRequest, log: FastifyBaseLogger) => Promise<ReviewResult>;
+
+export function createAdmissionHandler(options: AdmissionHandlerOptions): AdmissionHandler {
+  const deadlineSignal = options.deadlineSignal ?? ((timeoutMs: number) => AbortSignal.timeout(timeoutMs));
+
+  return async function admit(request) {
+    const { uid } = request;
+    if (request.operation !== 'CREATE' || request.subResource !== undefined || request.object === undefined) {
+      return allowed(uid, { logFields: { reason: 'not-a-pod-create' } });
+    }
+    // The namespace comes from the request: at admission the object may not carry one.
+    const plan = options.plan({ pod: request.object, namespace: request.namespace ?? '' });
+    switch (plan.action) {
+      case 'skip':
+        return allowed(uid, { logFields: { reason: plan.reason } });
+      case 'deny':
+        return denied(uid, denialMessage(plan.problems), {
+          warnings: plan.warnings,
+          logFields: { problems: plan.problems.map((problem) => problem.field).join(',') },
+        });
+      case 'inject': {
+        const logFields = { generated: plan.objects.name, store: `${plan.store.kind}/${plan.store.name}` };
+        if (!request.dryRun) {
+          const failure = await ensureWithin(options.writer, plan, deadlineSignal(options.apiDeadlineMs), options.apiDeadlineMs);
+          if (failure !== undefined) {
+            return errored(uid, new ReviewError('EnsureFailed', failure), { warnings: plan.warnings, logFields });
+          }
+        }
+        return patched(uid, plan.patch, { warnings: plan.warnings, logFields });
+      }
+    }
+  };
+}
+
+/** One line per problem, each naming the annotation (or field) to change. */
+export function denialMessage(problems: readonly Problem[]): string {
+  return problems.map((problem) => `${problem.field}: ${problem.message}`).join('\n');
+}
+
+/**
+ * Runs writer.ensure under the deadline. Resolves to undefined on success, or to a message fit
+ * for the user. The race guards against a writer that ignores its signal: the review must be
+ * answered within the deadline either way.
+ */
+async function ensureWithin(
+  writer: GeneratedObjectWriter,
+  plan: Extract<InjectionPlan, { action: 'inject' }>,
+  signal: AbortSignal,
+  deadlineMs: number,
+): Promise<string | undefined> {
+  const what = `ExternalSecret and SecretProviderClass ${plan.objects.namespace}/${plan.objects.name}`;
+  const timedOut = `timed out after ${deadlineMs} ms ensuring ${what}`;
+  if (signal.aborted) return timedOut;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<string>((resolve) => {
+    onAbort = () => resolve(timedOut);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([
+      writer.ensure(plan.objects, { signal }).then(
+        () => undefined,
+        // The writer's message names the object and the cause already.
+        (error: unknown) => (signal.aborted ? timedOut : errorMessage(error)),
+      ),
+      aborted,
+    ]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

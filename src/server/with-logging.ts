@@ -1,0 +1,51 @@
+// One log line per review: who (uid, namespace, pod, owner), what (operation, dryRun), the
+// outcome and how long it took. Never the object itself: pods carry env values and more.
+import type { MonotonicClock } from './with-metrics.ts';
+import { isRecord, type AdmissionRequest, type ReviewHandler } from './review.ts';
+
+export function withLogging(next: ReviewHandler, nowMs: MonotonicClock): ReviewHandler {
+  return async function log(input) {
+    const startMs = nowMs();
+    const result = await next(input);
+    const durationMs = Math.round((nowMs() - startMs) * 1000) / 1000;
+    const { decoded } = input;
+    const fields = {
+      ...(decoded.ok ? describeRequest(decoded.request) : { uid: decoded.uid ?? '' }),
+      outcome: result.outcome,
+      ...(result.errorCode === undefined ? {} : { code: result.errorCode }),
+      ...(result.response.status === undefined || result.outcome === 'allowed' || result.outcome === 'patched'
+        ? {}
+        : { message: result.response.status.message }),
+      ...(result.response.warnings === undefined ? {} : { warnings: result.response.warnings.length }),
+      ...result.logFields,
+      durationMs,
+    };
+    if (result.outcome === 'errored') input.log.warn(fields, 'review');
+    else input.log.info(fields, 'review');
+    return result;
+  };
+}
+
+/** The identifying fields of a review; `pod` is the name, or the generateName prefix before one exists. */
+export function describeRequest(request: AdmissionRequest): Record<string, string | boolean> {
+  const metadata = isRecord(request.object?.metadata) ? request.object.metadata : {};
+  const pod = stringOr(metadata.name, stringOr(metadata.generateName, request.name ?? ''));
+  return {
+    uid: request.uid,
+    namespace: request.namespace ?? '',
+    pod,
+    owner: controllerOwner(metadata.ownerReferences),
+    operation: request.operation,
+    dryRun: request.dryRun,
+  };
+}
+
+function controllerOwner(ownerReferences: unknown): string {
+  if (!Array.isArray(ownerReferences)) return '';
+  const owner: unknown = ownerReferences.find((ref: unknown) => isRecord(ref) && ref.controller === true);
+  return isRecord(owner) ? `${String(owner.kind)}/${String(owner.name)}` : '';
+}
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value !== '' ? value : fallback;
+}
