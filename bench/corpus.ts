@@ -415,6 +415,8 @@ function admittedPod(
   };
   const pod: JsonObject = { apiVersion: 'v1', kind: 'Pod', metadata, spec, status: {} };
   // The controller's create carries its managed fields; they are a good share of a real body.
+  const managed: JsonObject = { labels: metadata.labels as Json, ownerReferences: metadata.ownerReferences as Json };
+  if (metadata.annotations) managed.annotations = metadata.annotations;
   metadata.managedFields = [
     {
       manager: 'kube-controller-manager',
@@ -422,7 +424,7 @@ function admittedPod(
       apiVersion: 'v1',
       time: '2026-01-15T09:30:00Z',
       fieldsType: 'FieldsV1',
-      fieldsV1: fieldSet({ metadata: { labels: metadata.labels, ...(metadata.annotations ? { annotations: metadata.annotations } : {}), ownerReferences: metadata.ownerReferences }, spec }),
+      fieldsV1: fieldSet({ metadata: managed, spec }),
     },
   ];
   return pod;

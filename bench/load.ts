@@ -33,32 +33,40 @@ export const SERVER_NAME = 'localhost';
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latenciesMs: number[] = [];
   let non2xx = 0;
-  const instance = autocannon({
-    url: `https://127.0.0.1:${options.port}`,
-    servername: SERVER_NAME,
-    connections: options.connections,
-    pipelining: 1,
-    duration: options.durationSeconds,
-    // Bounded in count as well as time, whatever the rate.
-    maxOverallRequests: options.overallRate
-      ? Math.ceil(options.overallRate * options.durationSeconds * 1.1)
-      : undefined,
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-    timeout: 10,
-    requests: options.bodies.map((body) => ({
-      method: 'POST' as const,
-      path: MUTATE_PATH,
-      headers: { 'content-type': 'application/json' },
-      body,
-    })),
+  let finished!: (result: autocannon.Result) => void;
+  let failed!: (error: unknown) => void;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finished = resolve;
+    failed = reject;
   });
-  instance.on('response', (_client, statusCode: number, _bytes: number, responseTimeMs: number) => {
+  const instance = autocannon(
+    {
+      url: `https://127.0.0.1:${options.port}`,
+      servername: SERVER_NAME,
+      connections: options.connections,
+      pipelining: 1,
+      duration: options.durationSeconds,
+      // A rate-limited run is bounded in count as well as in time.
+      ...(options.overallRate
+        ? { overallRate: options.overallRate, maxOverallRequests: Math.ceil(options.overallRate * options.durationSeconds * 1.1) }
+        : {}),
+      timeout: 10,
+      requests: options.bodies.map((body) => ({
+        method: 'POST' as const,
+        path: MUTATE_PATH,
+        headers: { 'content-type': 'application/json' },
+        body,
+      })),
+    },
+    (error, result) => (error ? failed(error) : finished(result)),
+  );
+  instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
     latenciesMs.push(responseTimeMs);
     if (statusCode < 200 || statusCode > 299) non2xx++;
   });
   const tick = options.onTick ? setInterval(options.onTick, 1000) : undefined;
   try {
-    const result = await instance;
+    const result = await done;
     const durationMs = result.duration * 1000;
     return {
       durationMs,

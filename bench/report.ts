@@ -3,7 +3,7 @@
 import type { CorpusClass } from './corpus.ts';
 
 /** What served the requests of a phase. */
-export const TARGETS = ['baseline', 'app', 'app+memory-writer'] as const;
+export const TARGETS = ['baseline', 'app', 'app+kube-writer'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface LatencySummary {

@@ -1,13 +1,13 @@
 // The server under test, in a child process of its own so its CPU time and peak RSS are its own.
 // bench/run.ts forks this file and talks to it over the IPC channel (see ServerProcess).
 import type { FastifyInstance } from 'fastify';
+import { resolveServerOptions } from '../src/server/options.ts';
 import type { CertificateKeyPair } from '../src/tls/certificates.ts';
 import { buildBaselineApp } from './baseline.ts';
 import type { Target } from './report.ts';
 
-/** controller-runtime's body limit: a review carries whole objects. Same for both servers. */
-export const BODY_LIMIT_BYTES = 7 * 1024 * 1024;
-export const KEEP_ALIVE_TIMEOUT_MS = 90_000;
+/** The webhook's own HTTP settings; the baseline gets the same body limit and keep-alive. */
+const SERVER_OPTIONS = resolveServerOptions({ host: '127.0.0.1', port: 0 });
 
 export type ParentMessage =
   | { readonly type: 'start'; readonly target: Target; readonly serving: CertificateKeyPair; readonly storesFile: string }
@@ -40,13 +40,16 @@ function stats(): ServerStats {
 }
 
 async function buildTarget(message: Extract<ParentMessage, { type: 'start' }>): Promise<FastifyInstance> {
-  switch (message.target) {
-    case 'baseline':
-      return buildBaselineApp({ serving: message.serving, bodyLimitBytes: BODY_LIMIT_BYTES, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS });
-    case 'app':
-    case 'app+memory-writer':
-      throw new Error(`target ${message.target} is not wired yet`);
+  if (message.target === 'baseline') {
+    return buildBaselineApp({
+      serving: message.serving,
+      bodyLimitBytes: SERVER_OPTIONS.bodyLimitBytes,
+      keepAliveTimeoutMs: SERVER_OPTIONS.keepAliveTimeoutMs,
+    });
   }
+  // Loaded only here, so the baseline process carries none of the webhook's modules.
+  const { buildWebhookApp } = await import('./app-target.ts');
+  return buildWebhookApp({ target: message.target, serving: message.serving, storesFile: message.storesFile, server: SERVER_OPTIONS });
 }
 
 function send(message: ChildMessage): void {
