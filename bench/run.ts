@@ -1,9 +1,12 @@
-// `npm run bench [-- --quick | --full] [--profile]`: the admission benchmark.
+// `npm run bench [-- options]`: the admission benchmark (docs/performance.md).
 // Forks the baseline and the webhook as separate server processes, checks that each corpus
 // class takes the path it is named for, loads every (class, concurrency, server) phase with
 // autocannon, then measures memory with large caches and (full mode) soaks. Prints a table and
 // writes everything to bench/results/<timestamp>.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+//   --quick (default) | --full    plan: quick is under two minutes; full adds rounds and a soak
+//   --profile                     one 10 s hot-path phase per server under `node --cpu-prof`
+//   --targets a,b  --classes a,b  --connections 1,8  --no-memory    narrow a run while iterating
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -85,12 +88,26 @@ async function main(): Promise<number> {
       full: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       targets: { type: 'string' },
+      classes: { type: 'string' },
+      connections: { type: 'string' },
+      'no-memory': { type: 'boolean', default: false },
     },
   });
-  const plan: Plan = {
+  const classes = values.classes ? (values.classes.split(',') as CorpusClass[]) : CORPUS_CLASSES;
+  const connections = values.connections?.split(',').map(Number);
+  let plan: Plan = {
     ...PLANS[values.full ? 'full' : 'quick'],
+    // Profiling: one long hot-path phase per server, nothing else.
+    ...(values.profile ? { connections: { hot: [8], invalid: [], unselected: [] }, phaseSeconds: 10, memoryItems: 0, soakSeconds: 0 } : {}),
     ...(values.targets ? { targets: values.targets.split(',') as Target[] } : {}),
+    ...(values['no-memory'] ? { memoryItems: 0 } : {}),
   };
+  if (values.classes || connections) {
+    plan = {
+      ...plan,
+      connections: Object.fromEntries(CORPUS_CLASSES.map((c) => [c, classes.includes(c) ? (connections ?? plan.connections[c]) : []])) as Plan['connections'],
+    };
+  }
   const startedAt = new Date();
   const machine = {
     cpus: availableParallelism(),
@@ -113,7 +130,7 @@ async function main(): Promise<number> {
   let soak: SoakResult | undefined;
   try {
     for (const target of plan.targets) {
-      const execArgv = values.profile && target !== 'baseline' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const execArgv = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
       servers.push(await ServerProcess.start({ target, serving, storesFile: STORES_FILE, execArgv }));
     }
     for (const server of servers) {
@@ -153,7 +170,7 @@ async function main(): Promise<number> {
     }
     results.push(...medianRounds(rounds));
 
-    memory = await runMemoryBenchmark({ items: plan.memoryItems });
+    if (plan.memoryItems > 0) memory = await runMemoryBenchmark({ items: plan.memoryItems });
     if (plan.soakSeconds > 0) {
       const app = servers.find((s) => s.target === 'app');
       const hotMax = Math.max(...results.filter((r) => r.target === 'app' && r.class === 'hot').map((r) => r.requestsPerSecond));
@@ -172,7 +189,12 @@ async function main(): Promise<number> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${stamp(startedAt)}.json`);
   writeFileSync(file, `${JSON.stringify({ startedAt, plan, machine, corpus: corpusSummary(corpus), checks, results, rounds: plan.rounds, memory, soak, table }, null, 2)}\n`);
-  console.log(`results: ${file}${values.profile ? `\nCPU profiles: ${profileDir}` : ''}`);
+  console.log(`results: ${file}`);
+  if (values.profile) {
+    for (const name of readdirSync(profileDir)) {
+      console.log(`\nCPU profile ${join(profileDir, name)} (summary: node bench/profile-summary.ts <file>)`);
+    }
+  }
   const failedChecks = checks.filter((c) => c.mismatches.length > 0);
   return failedChecks.length > 0 ? 1 : 0;
 }
