@@ -2,6 +2,7 @@
 // decoding of an untrusted body, and the named answers (allowed, patched, denied, errored).
 import type { Operation as PatchOperation } from 'fast-json-patch';
 import type { FastifyBaseLogger } from 'fastify';
+import { isRecord } from '../core/values.ts';
 import type { ReviewOutcome } from '../metrics.ts';
 import { ERRORS, ReviewError, type ErrorCode } from './errors.ts';
 
@@ -203,10 +204,6 @@ export function decodeReview(body: unknown): DecodedReview {
     }
   }
   return { ok: true, request: decoded };
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function fail(code: ErrorCode, detail?: string, uid?: string): DecodedReview {

@@ -1,7 +1,9 @@
 // One log line per review: who (uid, namespace, pod, owner), what (operation, dryRun), the
 // outcome and how long it took. Never the object itself: pods carry env values and more.
+import { controllerOf } from '../core/names.ts';
+import { isRecord } from '../core/values.ts';
+import type { AdmissionRequest, ReviewHandler } from './review.ts';
 import type { MonotonicClock } from './with-metrics.ts';
-import { isRecord, type AdmissionRequest, type ReviewHandler } from './review.ts';
 
 export function withLogging(next: ReviewHandler, nowMs: MonotonicClock): ReviewHandler {
   return async function log(input) {
@@ -34,16 +36,15 @@ export function describeRequest(request: AdmissionRequest): Record<string, strin
     uid: request.uid,
     namespace: request.namespace ?? '',
     pod,
-    owner: controllerOwner(metadata.ownerReferences),
+    owner: ownerName(metadata),
     operation: request.operation,
     dryRun: request.dryRun,
   };
 }
 
-function controllerOwner(ownerReferences: unknown): string {
-  if (!Array.isArray(ownerReferences)) return '';
-  const owner: unknown = ownerReferences.find((ref: unknown) => isRecord(ref) && ref.controller === true);
-  return isRecord(owner) ? `${String(owner.kind)}/${String(owner.name)}` : '';
+function ownerName(metadata: Record<string, unknown>): string {
+  const owner = controllerOf(metadata);
+  return owner === undefined ? '' : `${owner.kind}/${owner.name}`;
 }
 
 function stringOr(value: unknown, fallback: string): string {

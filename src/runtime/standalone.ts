@@ -1,0 +1,53 @@
+// The runtime for trying the webhook without a cluster: stores come from a YAML file and the
+// generated objects are logged instead of created. Reviews are answered exactly as in a
+// cluster, so the patch and the denials can be checked locally.
+import type { GeneratedObjectWriter, GeneratedObjects, Runtime } from '../core/types.ts';
+import { loadStoreCatalogFile } from '../stores/catalog.ts';
+import type { StoreCatalog } from '../stores/types.ts';
+
+export interface StandaloneLog {
+  info(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+/** Logs what a cluster runtime would apply: names at info, the rendered objects at debug. */
+export class LoggingObjectWriter implements GeneratedObjectWriter {
+  readonly #log: StandaloneLog;
+
+  constructor(log: StandaloneLog) {
+    this.#log = log;
+  }
+
+  async ensure(objects: GeneratedObjects, options: { readonly signal: AbortSignal }): Promise<void> {
+    options.signal.throwIfAborted();
+    const where = `${objects.namespace}/${objects.name}`;
+    this.#log.info(
+      { externalSecret: where, secretProviderClass: where, specHash: objects.specHash, workload: objects.workload },
+      'standalone: not creating the generated objects (no cluster)',
+    );
+    this.#log.debug(
+      { externalSecret: objects.externalSecret, secretProviderClass: objects.secretProviderClass },
+      'standalone: generated objects',
+    );
+  }
+}
+
+export function createStandaloneRuntime(options: { readonly catalog: StoreCatalog; readonly log: StandaloneLog }): Runtime {
+  return {
+    catalog: options.catalog,
+    writer: new LoggingObjectWriter(options.log),
+    isReady: () => true,
+    stop: async () => {},
+  };
+}
+
+/** Loads the stores file (every problem reported, naming file and document) and builds the runtime. */
+export async function startStandaloneRuntime(options: {
+  readonly storesFile: string;
+  /** Namespace of SecretStore documents that name none. */
+  readonly defaultNamespace: string;
+  readonly log: StandaloneLog;
+}): Promise<Runtime> {
+  const catalog = await loadStoreCatalogFile(options.storesFile, { defaultNamespace: options.defaultNamespace });
+  return createStandaloneRuntime({ catalog, log: options.log });
+}
