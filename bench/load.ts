@@ -1,7 +1,7 @@
 // Load generator: autocannon over HTTPS keep-alive against POST /mutate, cycling through the
 // corpus bodies. Latency is recorded from autocannon's per-response event (float milliseconds);
 // autocannon's own histogram rounds to whole milliseconds, too coarse for a sub-ms webhook.
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import autocannon from 'autocannon';
 import { summarizeLatency, type LatencySummary } from './report.ts';
 
@@ -18,6 +18,8 @@ export interface LoadOptions {
 
 export interface LoadResult {
   readonly durationMs: number;
+  /** Every response's latency, for pooling slices before taking percentiles. */
+  readonly latenciesMs: readonly number[];
   readonly requests: number;
   readonly requestsPerSecond: number;
   readonly latency: LatencySummary;
@@ -70,6 +72,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const durationMs = result.duration * 1000;
     return {
       durationMs,
+      latenciesMs,
       requests: latenciesMs.length,
       requestsPerSecond: durationMs > 0 ? (latenciesMs.length * 1000) / durationMs : 0,
       latency: summarizeLatency(latenciesMs),
@@ -87,15 +90,19 @@ export interface ReviewAnswer {
   readonly response: { readonly uid?: string; readonly allowed?: boolean; readonly patch?: string; readonly status?: { readonly message?: string } };
 }
 
+/** A keep-alive agent that trusts `caPem`, for sending many reviews one after the other. */
+export function reviewAgent(caPem: string): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 1, ca: caPem, servername: SERVER_NAME });
+}
+
 /** One review over HTTPS, for checking that a corpus class really takes the path it is named for. */
-export async function sendReview(port: number, caPem: string, body: string): Promise<ReviewAnswer> {
+export async function sendReview(port: number, agent: Agent, body: string): Promise<ReviewAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
+        agent,
         host: '127.0.0.1',
         port,
-        servername: SERVER_NAME,
-        ca: caPem,
         method: 'POST',
         path: MUTATE_PATH,
         headers: { 'content-type': 'application/json' },

@@ -5,16 +5,17 @@
 // writes everything to bench/results/<timestamp>.json.
 //   --quick (default) | --full    plan: quick is under two minutes; full adds rounds and a soak
 //   --profile                     one 10 s hot-path phase per server under `node --cpu-prof`
-//   --targets a,b  --classes a,b  --connections 1,8  --no-memory    narrow a run while iterating
+//   --targets a,b  --classes a,b  --connections 1,8  --no-memory  --soak-seconds N
+//                                 narrow (or extend) a run while iterating
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createWebhookCertificates } from '../src/tls/certificates.ts';
 import { CORPUS_CLASSES, STORES_FILE, generateCorpus, loadTemplates, type CorpusClass, type CorpusEntry } from './corpus.ts';
-import { runLoad, sendReview } from './load.ts';
+import { reviewAgent, runLoad, sendReview } from './load.ts';
 import { runMemoryBenchmark, type MemoryResult } from './memory.ts';
-import { formatTable, formatVerdicts, median, type PhaseResult, type Target } from './report.ts';
+import { formatTable, formatVerdicts, median, summarizeLatency, type PhaseResult, type Target } from './report.ts';
 import { ServerProcess } from './server-process.ts';
 import { runSoak, type SoakResult } from './soak.ts';
 
@@ -27,7 +28,7 @@ interface Plan {
   readonly connections: Readonly<Record<CorpusClass, readonly number[]>>;
   readonly phaseSeconds: number;
   readonly warmupSeconds: number;
-  /** Each phase runs this many times, interleaved; the table shows the median round. */
+  /** Each phase runs as this many slices of `phaseSeconds`, alternating between the servers. */
   readonly rounds: number;
   readonly memoryItems: number;
   readonly soakSeconds: number;
@@ -38,9 +39,9 @@ const PLANS: Record<Plan['mode'], Plan> = {
     mode: 'quick',
     targets: ['baseline', 'app', 'app+kube-writer'],
     connections: { hot: [1, 8, 32], invalid: [8], unselected: [8] },
-    phaseSeconds: 3,
+    phaseSeconds: 1.2,
     warmupSeconds: 2,
-    rounds: 1,
+    rounds: 3,
     memoryItems: 10_000,
     soakSeconds: 0,
   },
@@ -48,9 +49,9 @@ const PLANS: Record<Plan['mode'], Plan> = {
     mode: 'full',
     targets: ['baseline', 'app', 'app+kube-writer'],
     connections: { hot: [1, 8, 32, 64], invalid: [1, 8, 32], unselected: [1, 8, 32] },
-    phaseSeconds: 8,
+    phaseSeconds: 4,
     warmupSeconds: 5,
-    rounds: 3,
+    rounds: 5,
     memoryItems: 10_000,
     soakSeconds: 300,
   },
@@ -91,6 +92,7 @@ async function main(): Promise<number> {
       classes: { type: 'string' },
       connections: { type: 'string' },
       'no-memory': { type: 'boolean', default: false },
+      'soak-seconds': { type: 'string' },
     },
   });
   const classes = values.classes ? (values.classes.split(',') as CorpusClass[]) : CORPUS_CLASSES;
@@ -98,9 +100,10 @@ async function main(): Promise<number> {
   let plan: Plan = {
     ...PLANS[values.full ? 'full' : 'quick'],
     // Profiling: one long hot-path phase per server, nothing else.
-    ...(values.profile ? { connections: { hot: [8], invalid: [], unselected: [] }, phaseSeconds: 10, memoryItems: 0, soakSeconds: 0 } : {}),
+    ...(values.profile ? { connections: { hot: [8], invalid: [], unselected: [] }, phaseSeconds: 10, rounds: 1, memoryItems: 0, soakSeconds: 0 } : {}),
     ...(values.targets ? { targets: values.targets.split(',') as Target[] } : {}),
     ...(values['no-memory'] ? { memoryItems: 0 } : {}),
+    ...(values['soak-seconds'] ? { soakSeconds: Number(values['soak-seconds']) } : {}),
   };
   if (values.classes || connections) {
     plan = {
@@ -109,6 +112,7 @@ async function main(): Promise<number> {
     };
   }
   const startedAt = new Date();
+  const progress = (what: string) => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s] ${what}`);
   const machine = {
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -131,14 +135,15 @@ async function main(): Promise<number> {
   try {
     for (const target of plan.targets) {
       const execArgv = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-      servers.push(await ServerProcess.start({ target, serving, storesFile: STORES_FILE, execArgv }));
+      servers.push(await ServerProcess.start({ target, serving, caPem: ca.certPem, storesFile: STORES_FILE, execArgv }));
     }
+    const agent = reviewAgent(ca.certPem);
     for (const server of servers) {
       if (server.target === 'baseline') continue;
       for (const cls of CORPUS_CLASSES) {
         const mismatches: string[] = [];
         for (const entry of corpus[cls]) {
-          const problem = mismatch(entry, await sendReview(server.port, ca.certPem, entry.body));
+          const problem = mismatch(entry, await sendReview(server.port, agent, entry.body));
           if (problem) mismatches.push(problem);
         }
         checks.push({ target: server.target, class: cls, reviews: corpus[cls].length, mismatches });
@@ -147,30 +152,30 @@ async function main(): Promise<number> {
         }
       }
     }
+    agent.destroy();
+    progress(`checked every corpus review against ${checks.length / CORPUS_CLASSES.length} webhook server(s)`);
     for (const server of servers) {
       await runLoad({ port: server.port, bodies: bodiesOf(corpus.hot), connections: 8, durationSeconds: plan.warmupSeconds });
     }
+    progress('warmed up');
 
     const firstWebhook = servers.find((s) => s.target !== 'baseline');
-    const rounds: PhaseResult[] = [];
-    for (let round = 0; round < plan.rounds; round++) {
-      for (const cls of CORPUS_CLASSES) {
-        for (const connections of plan.connections[cls]) {
-          // Alternate the order between rounds so neither server always runs first.
-          const ordered = round % 2 === 0 ? servers : [...servers].reverse();
-          for (const server of ordered) {
-            // The writer only matters on the hot path: other classes run against one webhook.
-            if (cls !== 'hot' && server.target !== 'baseline' && server !== firstWebhook) continue;
-            const phase = await measurePhase(server, cls, connections, bodiesOf(corpus[cls]), plan.phaseSeconds);
-            rounds.push(phase);
-            console.log(`  ${cls.padEnd(10)} ${String(connections).padStart(3)} conns  ${server.target.padEnd(18)} ${phase.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${phase.latency.p99Ms.toFixed(2)} ms`);
-          }
+    for (const cls of CORPUS_CLASSES) {
+      // The writer only matters on the hot path: other classes run against one webhook.
+      const phaseServers = servers.filter((s) => cls === 'hot' || s.target === 'baseline' || s === firstWebhook);
+      for (const connections of plan.connections[cls]) {
+        const phases = await measureInterleaved(phaseServers, cls, connections, bodiesOf(corpus[cls]), plan);
+        results.push(...phases);
+        for (const phase of phases) {
+          console.log(`  ${cls.padEnd(10)} ${String(connections).padStart(3)} conns  ${phase.target.padEnd(16)} ${phase.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${phase.latency.p99Ms.toFixed(2)} ms`);
         }
       }
     }
-    results.push(...medianRounds(rounds));
 
-    if (plan.memoryItems > 0) memory = await runMemoryBenchmark({ items: plan.memoryItems });
+    if (plan.memoryItems > 0) {
+      memory = await runMemoryBenchmark({ items: plan.memoryItems });
+      progress('memory measured');
+    }
     if (plan.soakSeconds > 0) {
       const app = servers.find((s) => s.target === 'app');
       const hotMax = Math.max(...results.filter((r) => r.target === 'app' && r.class === 'hot').map((r) => r.requestsPerSecond));
@@ -188,7 +193,7 @@ async function main(): Promise<number> {
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${stamp(startedAt)}.json`);
-  writeFileSync(file, `${JSON.stringify({ startedAt, plan, machine, corpus: corpusSummary(corpus), checks, results, rounds: plan.rounds, memory, soak, table }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ startedAt, plan, machine, corpus: corpusSummary(corpus), checks, results, memory, soak, table }, null, 2)}\n`);
   console.log(`results: ${file}`);
   if (values.profile) {
     for (const name of readdirSync(profileDir)) {
@@ -199,30 +204,50 @@ async function main(): Promise<number> {
   return failedChecks.length > 0 ? 1 : 0;
 }
 
-async function measurePhase(server: ServerProcess, cls: CorpusClass, connections: number, bodies: readonly string[], seconds: number): Promise<PhaseResult> {
-  const before = await server.stats();
-  const load = await runLoad({ port: server.port, bodies, connections, durationSeconds: seconds });
-  const after = await server.stats();
-  return {
-    target: server.target,
-    class: cls,
-    connections,
-    ...load,
-    serverCpuMs: (after.cpuUserMicros - before.cpuUserMicros + after.cpuSystemMicros - before.cpuSystemMicros) / 1000,
-    serverPeakRssBytes: after.peakRssBytes,
-  };
-}
-
-/** Per (class, connections, target): the round with the median throughput. */
-function medianRounds(rounds: readonly PhaseResult[]): PhaseResult[] {
-  const groups = new Map<string, PhaseResult[]>();
-  for (const r of rounds) {
-    const key = `${r.class}/${r.connections}/${r.target}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+/**
+ * One phase per server, measured in `plan.rounds` short slices that alternate between the
+ * servers, so a change in the machine's load hits every server alike. Latencies of all slices
+ * are pooled before the percentiles are taken.
+ */
+async function measureInterleaved(
+  servers: readonly ServerProcess[],
+  cls: CorpusClass,
+  connections: number,
+  bodies: readonly string[],
+  plan: Plan,
+): Promise<PhaseResult[]> {
+  const totals = new Map(servers.map((s) => [s, { latenciesMs: [] as number[], durationMs: 0, non2xx: 0, errors: 0, timeouts: 0, cpuMs: 0, peakRssBytes: 0 }]));
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+      const total = totals.get(server) as NonNullable<ReturnType<typeof totals.get>>;
+      const before = await server.stats();
+      const load = await runLoad({ port: server.port, bodies, connections, durationSeconds: plan.phaseSeconds });
+      const after = await server.stats();
+      for (const ms of load.latenciesMs) total.latenciesMs.push(ms);
+      total.durationMs += load.durationMs;
+      total.non2xx += load.non2xx;
+      total.errors += load.errors;
+      total.timeouts += load.timeouts;
+      total.cpuMs += (after.cpuUserMicros - before.cpuUserMicros + after.cpuSystemMicros - before.cpuSystemMicros) / 1000;
+      total.peakRssBytes = after.peakRssBytes;
+    }
   }
-  return [...groups.values()].map((group) => {
-    const m = median(group.map((r) => r.requestsPerSecond));
-    return group.find((r) => r.requestsPerSecond === m) as PhaseResult;
+  return servers.map((server) => {
+    const total = totals.get(server) as NonNullable<ReturnType<typeof totals.get>>;
+    return {
+      target: server.target,
+      class: cls,
+      connections,
+      durationMs: total.durationMs,
+      requests: total.latenciesMs.length,
+      requestsPerSecond: total.durationMs > 0 ? (total.latenciesMs.length * 1000) / total.durationMs : 0,
+      latency: summarizeLatency(total.latenciesMs),
+      non2xx: total.non2xx,
+      errors: total.errors,
+      timeouts: total.timeouts,
+      serverCpuMs: total.cpuMs,
+      serverPeakRssBytes: total.peakRssBytes,
+    };
   });
 }
 

@@ -12,6 +12,7 @@ const REPLY_TIMEOUT_MS = 10_000;
 export interface ServerProcessOptions {
   readonly target: Target;
   readonly serving: CertificateKeyPair;
+  readonly caPem: string;
   readonly storesFile: string;
   /** Extra node flags for the child, e.g. `--cpu-prof`. */
   readonly execArgv?: readonly string[];
@@ -36,7 +37,7 @@ export class ServerProcess {
     });
     try {
       const started = await nextMessage(child, START_TIMEOUT_MS, () =>
-        send(child, { type: 'start', target: options.target, serving: options.serving, storesFile: options.storesFile }),
+        send(child, { type: 'start', target: options.target, serving: options.serving, caPem: options.caPem, storesFile: options.storesFile }),
       );
       if (started.type === 'failed') throw new Error(`${options.target} did not start: ${started.message}`);
       if (started.type !== 'listening') throw new Error(`${options.target} answered ${started.type} to start`);

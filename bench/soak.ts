@@ -20,7 +20,7 @@ export interface SoakSample {
 export interface SoakResult {
   readonly requestsPerSecond: number;
   readonly durationSeconds: number;
-  readonly load: LoadResult;
+  readonly load: Omit<LoadResult, 'latenciesMs'>;
   readonly samples: readonly SoakSample[];
   readonly firstMinuteMedianRssBytes: number;
   readonly lastMinuteMedianRssBytes: number;
@@ -37,7 +37,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const stats = await options.server.stats();
     return { atSeconds: Math.round((Date.now() - startedMs) / 1000), rssBytes: stats.rssBytes, heapUsedBytes: stats.heapUsedBytes };
   };
-  const load = await runLoad({
+  const { latenciesMs: _latencies, ...load } = await runLoad({
     port: options.server.port,
     bodies: options.bodies,
     connections: SOAK_CONNECTIONS,

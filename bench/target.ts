@@ -1,6 +1,5 @@
 // The server under test, in a child process of its own so its CPU time and peak RSS are its own.
 // bench/run.ts forks this file and talks to it over the IPC channel (see ServerProcess).
-import type { FastifyInstance } from 'fastify';
 import { resolveServerOptions } from '../src/server/options.ts';
 import type { CertificateKeyPair } from '../src/tls/certificates.ts';
 import { buildBaselineApp } from './baseline.ts';
@@ -10,7 +9,14 @@ import type { Target } from './report.ts';
 const SERVER_OPTIONS = resolveServerOptions({ host: '127.0.0.1', port: 0 });
 
 export type ParentMessage =
-  | { readonly type: 'start'; readonly target: Target; readonly serving: CertificateKeyPair; readonly storesFile: string }
+  | {
+      readonly type: 'start';
+      readonly target: Target;
+      readonly serving: CertificateKeyPair;
+      /** PEM of the CA that signed `serving`, to check the server's answers. */
+      readonly caPem: string;
+      readonly storesFile: string;
+    }
   | { readonly type: 'stats' }
   | { readonly type: 'stop' };
 
@@ -39,44 +45,52 @@ function stats(): ServerStats {
   };
 }
 
-async function buildTarget(message: Extract<ParentMessage, { type: 'start' }>): Promise<FastifyInstance> {
+/** A server under test that is listening. */
+export interface RunningTarget {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+async function startTarget(message: Extract<ParentMessage, { type: 'start' }>): Promise<RunningTarget> {
   if (message.target === 'baseline') {
-    return buildBaselineApp({
+    const app = buildBaselineApp({
       serving: message.serving,
       bodyLimitBytes: SERVER_OPTIONS.bodyLimitBytes,
       keepAliveTimeoutMs: SERVER_OPTIONS.keepAliveTimeoutMs,
     });
+    await app.listen({ host: SERVER_OPTIONS.host, port: 0 });
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('baseline has no TCP address');
+    return { port: address.port, stop: () => app.close() };
   }
   // Loaded only here, so the baseline process carries none of the webhook's modules.
-  const { buildWebhookApp } = await import('./app-target.ts');
-  return buildWebhookApp({ target: message.target, serving: message.serving, storesFile: message.storesFile, server: SERVER_OPTIONS });
+  const { startWebhook } = await import('./app-target.ts');
+  return startWebhook({ ...message, target: message.target, server: SERVER_OPTIONS });
 }
 
 function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
-let app: FastifyInstance | undefined;
+let running: RunningTarget | undefined;
 
 process.on('message', (message: ParentMessage) => {
   switch (message.type) {
     case 'start':
-      buildTarget(message)
-        .then(async (built) => {
-          app = built;
-          await built.listen({ host: '127.0.0.1', port: 0 });
-          const address = built.server.address();
-          if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-          send({ type: 'listening', port: address.port });
-        })
-        .catch((error: unknown) => send({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) }));
+      startTarget(message).then(
+        (started) => {
+          running = started;
+          send({ type: 'listening', port: started.port });
+        },
+        (error: unknown) => send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      );
       return;
     case 'stats':
       send({ type: 'stats', stats: stats() });
       return;
     case 'stop':
       // A normal exit (not a signal) so `--cpu-prof` writes its profile.
-      void (app?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+      void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
       return;
   }
 });
