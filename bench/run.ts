@@ -177,9 +177,13 @@ async function main(): Promise<number> {
       progress('memory measured');
     }
     if (plan.soakSeconds > 0) {
-      const app = servers.find((s) => s.target === 'app');
-      const hotMax = Math.max(...results.filter((r) => r.target === 'app' && r.class === 'hot').map((r) => r.requestsPerSecond));
-      if (app) soak = await runSoak({ server: app, bodies: bodiesOf(corpus.hot), requestsPerSecond: Math.round(hotMax / 2), durationSeconds: plan.soakSeconds });
+      // The cluster writer holds the most state (caches, in-flight writes), so it soaks if present.
+      const soaked = servers.find((s) => s.target === 'app+kube-writer') ?? servers.find((s) => s.target === 'app');
+      if (soaked) {
+        const hotMax = Math.max(...results.filter((r) => r.target === soaked.target && r.class === 'hot').map((r) => r.requestsPerSecond));
+        soak = await runSoak({ server: soaked, bodies: bodiesOf(corpus.hot), requestsPerSecond: Math.round(hotMax / 2), durationSeconds: plan.soakSeconds });
+        progress('soaked');
+      }
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
@@ -189,7 +193,7 @@ async function main(): Promise<number> {
   console.log(`\n${table}\n`);
   for (const verdict of formatVerdicts(results)) console.log(verdict);
   if (memory) console.log(formatMemory(memory));
-  if (soak) console.log(`soak: ${soak.requestsPerSecond} req/s for ${soak.durationSeconds} s, RSS ${mib(soak.firstMinuteMedianRssBytes)} → ${mib(soak.lastMinuteMedianRssBytes)} MiB (median of first / last minute)`);
+  if (soak) console.log(`soak (${soak.target}): ${soak.requestsPerSecond} req/s for ${soak.durationSeconds} s, RSS ${mib(soak.firstMinuteMedianRssBytes)} → ${mib(soak.lastMinuteMedianRssBytes)} MiB (median of first / last minute)`);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${stamp(startedAt)}.json`);

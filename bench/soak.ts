@@ -18,6 +18,7 @@ export interface SoakSample {
 }
 
 export interface SoakResult {
+  readonly target: string;
   readonly requestsPerSecond: number;
   readonly durationSeconds: number;
   readonly load: Omit<LoadResult, 'latenciesMs'>;
@@ -51,6 +52,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const samples = await Promise.all(pending);
   const window = Math.min(60, options.durationSeconds / 2);
   return {
+    target: options.server.target,
     requestsPerSecond: options.requestsPerSecond,
     durationSeconds: options.durationSeconds,
     load,
