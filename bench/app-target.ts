@@ -21,7 +21,6 @@ import type { ServerOptions } from '../src/server/options.ts';
 import { loadStoreCatalogFile } from '../src/stores/catalog.ts';
 import type { CertificateKeyPair } from '../src/tls/certificates.ts';
 import { TlsMaterialHolder } from '../src/tls/source.ts';
-import { startFakeCluster } from './fake-cluster.ts';
 import { SERVER_NAME } from './load.ts';
 import type { Target } from './report.ts';
 import type { RunningTarget } from './target.ts';
@@ -76,6 +75,8 @@ async function startServeCommand(options: WebhookTargetOptions): Promise<Running
 async function startWithKubeWriter(options: WebhookTargetOptions): Promise<RunningTarget> {
   const catalog = await loadStoreCatalogFile(options.storesFile, { defaultNamespace: 'default' });
   const config = { csiProviderNames: DEFAULT_CSI_PROVIDER_NAMES };
+  // Imported here so the `app` process does not load @kubernetes/client-node (serve does not).
+  const { startFakeCluster } = await import('./fake-cluster.ts');
   const cluster = await startFakeCluster();
   const app = buildApp({
     admission: createAdmissionHandler({
