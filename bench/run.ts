@@ -1,61 +1,21 @@
-// `npm run bench [-- options]`: the admission benchmark (docs/performance.md).
+// `npm run bench [-- options]`: the admission benchmark (docs/performance.md; options in plan.ts).
 // Forks the baseline and the webhook as separate server processes, checks that each corpus
 // class takes the path it is named for, loads every (class, concurrency, server) phase with
 // autocannon, then measures memory with large caches and (full mode) soaks. Prints a table and
 // writes everything to bench/results/<timestamp>.json.
-//   --quick (default) | --full    plan: quick is under two minutes; full adds rounds and a soak
-//   --profile                     one 10 s hot-path phase per server under `node --cpu-prof`
-//   --targets a,b  --classes a,b  --connections 1,8  --no-memory  --soak-seconds N
-//                                 narrow (or extend) a run while iterating
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createWebhookCertificates } from '../src/tls/certificates.ts';
 import { CORPUS_CLASSES, STORES_FILE, generateCorpus, loadTemplates, type CorpusClass, type CorpusEntry } from './corpus.ts';
 import { reviewAgent, runLoad, sendReview } from './load.ts';
 import { runMemoryBenchmark, type MemoryResult } from './memory.ts';
 import { formatTable, formatVerdicts, median, summarizeLatency, type PhaseResult, type Target } from './report.ts';
+import { planFromArgs, USAGE, type Plan } from './plan.ts';
 import { ServerProcess } from './server-process.ts';
 import { runSoak, type SoakResult } from './soak.ts';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
-
-interface Plan {
-  readonly mode: 'quick' | 'full';
-  readonly targets: readonly Target[];
-  /** Concurrency levels per class. */
-  readonly connections: Readonly<Record<CorpusClass, readonly number[]>>;
-  readonly phaseSeconds: number;
-  readonly warmupSeconds: number;
-  /** Each phase runs as this many slices of `phaseSeconds`, alternating between the servers. */
-  readonly rounds: number;
-  readonly memoryItems: number;
-  readonly soakSeconds: number;
-}
-
-const PLANS: Record<Plan['mode'], Plan> = {
-  quick: {
-    mode: 'quick',
-    targets: ['baseline', 'app', 'app+kube-writer'],
-    connections: { hot: [1, 8, 32], invalid: [8], unselected: [8] },
-    phaseSeconds: 1.2,
-    warmupSeconds: 2,
-    rounds: 3,
-    memoryItems: 10_000,
-    soakSeconds: 0,
-  },
-  full: {
-    mode: 'full',
-    targets: ['baseline', 'app', 'app+kube-writer'],
-    connections: { hot: [1, 8, 32, 64], invalid: [1, 8, 32], unselected: [1, 8, 32] },
-    phaseSeconds: 4,
-    warmupSeconds: 5,
-    rounds: 5,
-    memoryItems: 10_000,
-    soakSeconds: 300,
-  },
-};
 
 const CORPUS_OPTIONS = { seed: 20260115, workloads: 48, podsPerWorkload: 4 } as const;
 
@@ -83,33 +43,12 @@ function mismatch(entry: CorpusEntry, answer: Awaited<ReturnType<typeof sendRevi
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      full: { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
-      targets: { type: 'string' },
-      classes: { type: 'string' },
-      connections: { type: 'string' },
-      'no-memory': { type: 'boolean', default: false },
-      'soak-seconds': { type: 'string' },
-    },
-  });
-  const classes = values.classes ? (values.classes.split(',') as CorpusClass[]) : CORPUS_CLASSES;
-  const connections = values.connections?.split(',').map(Number);
-  let plan: Plan = {
-    ...PLANS[values.full ? 'full' : 'quick'],
-    // Profiling: one long hot-path phase per server, nothing else.
-    ...(values.profile ? { connections: { hot: [8], invalid: [], unselected: [] }, phaseSeconds: 10, rounds: 1, memoryItems: 0, soakSeconds: 0 } : {}),
-    ...(values.targets ? { targets: values.targets.split(',') as Target[] } : {}),
-    ...(values['no-memory'] ? { memoryItems: 0 } : {}),
-    ...(values['soak-seconds'] ? { soakSeconds: Number(values['soak-seconds']) } : {}),
-  };
-  if (values.classes || connections) {
-    plan = {
-      ...plan,
-      connections: Object.fromEntries(CORPUS_CLASSES.map((c) => [c, classes.includes(c) ? (connections ?? plan.connections[c]) : []])) as Plan['connections'],
-    };
+  let plan: Plan;
+  try {
+    plan = planFromArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
   }
   const startedAt = new Date();
   const progress = (what: string) => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s] ${what}`);
@@ -134,7 +73,7 @@ async function main(): Promise<number> {
   let soak: SoakResult | undefined;
   try {
     for (const target of plan.targets) {
-      const execArgv = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const execArgv = plan.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
       servers.push(await ServerProcess.start({ target, serving, caPem: ca.certPem, storesFile: STORES_FILE, execArgv }));
     }
     const agent = reviewAgent(ca.certPem);
@@ -199,7 +138,7 @@ async function main(): Promise<number> {
   const file = join(RESULTS_DIR, `${stamp(startedAt)}.json`);
   writeFileSync(file, `${JSON.stringify({ startedAt, plan, machine, corpus: corpusSummary(corpus), checks, results, memory, soak, table }, null, 2)}\n`);
   console.log(`results: ${file}`);
-  if (values.profile) {
+  if (plan.profile) {
     for (const name of readdirSync(profileDir)) {
       console.log(`\nCPU profile ${join(profileDir, name)} (summary: node bench/profile-summary.ts <file>)`);
     }
