@@ -10,7 +10,7 @@ import { isDnsSubdomain } from '../contract/rules.ts';
 import type { StoreKind } from '../contract/types.ts';
 import type { InjectionConfig } from '../core/types.ts';
 import { injectManifests } from '../manifests/inject.ts';
-import { isValidCsiProviderName } from '../providers/index.ts';
+import { isValidCsiProviderName, SUPPORTED_BACKENDS } from '../providers/index.ts';
 import { parseStoreCatalog } from '../stores/catalog.ts';
 
 const USAGE = `usage: hybrid-secrets inject -f <file|-> --stores <file> [flags]
@@ -89,6 +89,9 @@ function parseFlags(argv: string[]): InjectFlags | 'help' {
     const match = /^([a-zA-Z0-9]+)=(.+)$/.exec(entry);
     if (match === null) throw new UsageError(`--csi-provider '${entry}' must look like <backend>=<provider name>, e.g. vault=openbao`);
     const [, backend = '', name = ''] = match;
+    if (!SUPPORTED_BACKENDS.includes(backend)) {
+      throw new UsageError(`--csi-provider '${entry}': unknown backend '${backend}'; supported: ${SUPPORTED_BACKENDS.join(', ')}`);
+    }
     if (!isValidCsiProviderName(name)) throw new UsageError(`--csi-provider '${entry}': '${name}' is not a valid CSI provider name`);
     csiProviderNames[backend] = name;
   }

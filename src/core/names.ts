@@ -1,5 +1,7 @@
 // Deterministic names of generated objects: `<workload>-<hash>` (DESIGN.md §4). Pure.
 import { createHash } from 'node:crypto';
+import type { CsiProviderSpec } from '../providers/types.ts';
+import type { ExternalSecretData } from '../render/objects.ts';
 import type { OwnerRef } from './types.ts';
 import { isRecord, isStringMap } from './values.ts';
 
@@ -9,22 +11,24 @@ const NAME_MAX = 63;
 const WORKLOAD_IN_NAME_MAX = NAME_MAX - HASH_LENGTH - 1;
 const FALLBACK_WORKLOAD = 'pod';
 
-/** JSON with object keys sorted, so equal specs hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isRecord(value)) {
-    const entries = Object.keys(value)
-      .filter((key) => value[key] !== undefined)
+/**
+ * First 10 hex characters of the SHA-256 of the rendered specs in a canonical encoding: a JSON
+ * array whose field order is fixed here and whose map keys (the CSI parameters) are sorted.
+ * Names are not part of it, so equal specs always get the same name. One native JSON.stringify
+ * of plain arrays: this runs for every admitted pod.
+ */
+export function specHash(externalSecret: ExternalSecretData, csi: CsiProviderSpec): string {
+  const canonical = JSON.stringify([
+    externalSecret.secretStoreRef.kind,
+    externalSecret.secretStoreRef.name,
+    externalSecret.refreshInterval,
+    externalSecret.data.map(({ secretKey, remoteRef }) => [secretKey, remoteRef.key, remoteRef.property ?? null, remoteRef.version ?? null]),
+    csi.provider,
+    Object.keys(csi.parameters)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** First 10 hex characters of the SHA-256 of the canonical JSON of `value`. */
-export function specHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, HASH_LENGTH);
+      .map((key) => [key, csi.parameters[key]]),
+  ]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, HASH_LENGTH);
 }
 
 /** The pod's controller reference, when it carries the fields an owner reference needs. */

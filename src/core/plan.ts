@@ -10,6 +10,7 @@ import {
 } from '../contract/parse.ts';
 import type { InjectionRequest, Problem } from '../contract/types.ts';
 import { mapToCsi } from '../providers/index.ts';
+import type { CsiProviderSpec } from '../providers/types.ts';
 import { externalSecretData, renderExternalSecret, renderSecretProviderClass } from '../render/objects.ts';
 import { podPatch, VOLUME_NAME } from '../render/pod-patch.ts';
 import { resolveStore } from '../stores/access.ts';
@@ -44,10 +45,9 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
     : resolveStore(contract.request.store, config.defaultStore, target.namespace, catalog);
   if (resolution !== undefined && !resolution.ok) problems.push(resolution.problem);
 
-  let csi;
+  let csi: CsiProviderSpec | undefined;
   if (resolution?.ok === true && contract.request.secrets.length > 0) {
-    const request: InjectionRequest = { ...contract.request, store: resolution.ref };
-    const mapped = mapToCsi(resolution.store, request, config);
+    const mapped = mapToCsi(resolution.store, { ...contract.request, store: resolution.ref }, config);
     if (mapped.ok) csi = mapped.spec;
     else problems.push(...mapped.problems);
   }
@@ -58,7 +58,7 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
 
   const request: InjectionRequest = { ...contract.request, store: resolution.ref };
   const esData = externalSecretData(request, resolution.ref);
-  const hash = specHash({ externalSecret: esData, secretProviderClass: csi });
+  const hash = specHash(esData, csi);
   const owner = controllerOf(pod.metadata);
   const workload = target.workload ?? workloadOf(pod.metadata, owner);
   const identity = {

@@ -18,13 +18,11 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../core/types.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../render/objects.ts';
 import type { InformerSource } from './cache.ts';
 import { KubeApiError, isNotFound, toKubeApiError } from './errors.ts';
 
 export const FIELD_MANAGER = 'hybrid-secrets';
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'hybrid-secrets';
-export const SPEC_HASH_LABEL = 'hybrid-secrets.io/spec-hash';
 
 export interface CustomResource {
   readonly group: string;
@@ -251,15 +249,19 @@ export interface InformerSources {
   readonly pods: () => InformerSource<V1Pod>;
 }
 
+/** A list that hangs is abandoned after this long (client-node sets no timeout of its own). */
+const LIST_TIMEOUT_MS = 60_000;
+
 export function clientNodeInformerSources(kubeConfig: KubeConfig): InformerSources {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const generated = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+  const listOptions = () => requestOptions(AbortSignal.timeout(LIST_TIMEOUT_MS));
+  const generated = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
   const customSource = (resource: CustomResource, labelSelector?: string) => () =>
     makeInformer<KubernetesObject>(
       kubeConfig,
       `/apis/${resource.group}/${resource.version}/${resource.plural}`,
-      () => custom.listClusterCustomObject({ ...resource, labelSelector }),
+      () => custom.listClusterCustomObject({ ...resource, labelSelector }, listOptions()),
       labelSelector,
     );
   return {
@@ -267,7 +269,7 @@ export function clientNodeInformerSources(kubeConfig: KubeConfig): InformerSourc
     secretStores: customSource(RESOURCES.SecretStore),
     externalSecrets: customSource(RESOURCES.ExternalSecret, generated),
     secretProviderClasses: customSource(RESOURCES.SecretProviderClass, generated),
-    namespaces: () => makeInformer<V1Namespace>(kubeConfig, '/api/v1/namespaces', () => core.listNamespace()),
-    pods: () => makeInformer<V1Pod>(kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces()),
+    namespaces: () => makeInformer<V1Namespace>(kubeConfig, '/api/v1/namespaces', () => core.listNamespace({}, listOptions())),
+    pods: () => makeInformer<V1Pod>(kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces({}, listOptions())),
   };
 }

@@ -32,12 +32,15 @@ export interface InformerCacheOptions {
   readonly resyncMs: number;
   readonly restartInitialBackoffMs: number;
   readonly restartMaxBackoffMs: number;
+  /** A list + watch start that takes longer is abandoned and retried (a hung connection). */
+  readonly syncTimeoutMs: number;
 }
 
 export const DEFAULT_CACHE_TIMING = {
   resyncMs: 10 * 60_000,
   restartInitialBackoffMs: 1_000,
   restartMaxBackoffMs: 60_000,
+  syncTimeoutMs: 90_000,
 } as const;
 
 export class InformerCache<T extends KubernetesObject> {
@@ -52,6 +55,7 @@ export class InformerCache<T extends KubernetesObject> {
   private stopped = true;
   private backoffMs: number;
   private timer: Timer | undefined;
+  private syncTimer: Timer | undefined;
   private readonly assumed = new Map<string, T>();
   private readonly listeners = new Set<(event: CacheEvent<T>) => void>();
 
@@ -78,6 +82,8 @@ export class InformerCache<T extends KubernetesObject> {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.syncTimer?.cancel();
+    this.syncTimer = undefined;
     const sources = [this.active, this.pending].filter((s) => s !== undefined);
     this.active = undefined;
     this.pending = undefined;
@@ -130,25 +136,29 @@ export class InformerCache<T extends KubernetesObject> {
         this.emit({ type: verb, object });
       });
     }
-    source.on('error', (error?: unknown) => {
+    const fail = (error: unknown): void => {
+      if (failed) return;
       failed = true;
       this.onSourceError(source, error);
-    });
+    };
+    source.on('error', (error?: unknown) => fail(error));
+    this.syncTimer?.cancel();
+    this.syncTimer = this.clock.setTimer(() => {
+      this.syncTimer = undefined;
+      if (source === this.pending) fail(new Error(`list and watch did not start within ${this.options.syncTimeoutMs} ms`));
+    }, this.options.syncTimeoutMs);
     source.start().then(
       () => {
         if (!failed) this.onSourceSynced(source);
       },
-      (error: unknown) => {
-        if (!failed) {
-          failed = true;
-          this.onSourceError(source, error);
-        }
-      },
+      (error: unknown) => fail(error),
     );
   }
 
   private onSourceSynced(source: InformerSource<T>): void {
     if (this.stopped || source !== this.pending) return;
+    this.syncTimer?.cancel();
+    this.syncTimer = undefined;
     const previous = this.active;
     this.active = source;
     this.pending = undefined;
@@ -165,7 +175,11 @@ export class InformerCache<T extends KubernetesObject> {
 
   private onSourceError(source: InformerSource<T>, error: unknown): void {
     if (this.stopped || (source !== this.active && source !== this.pending)) return;
-    if (source === this.pending) this.pending = undefined;
+    if (source === this.pending) {
+      this.pending = undefined;
+      this.syncTimer?.cancel();
+      this.syncTimer = undefined;
+    }
     // An active source that failed has stopped watching but still holds the last known state:
     // keep serving it until a fresh list replaces it.
     void source.stop();

@@ -12,7 +12,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { GeneratedObjects, GeneratedObjectWriter, KubeObject, OwnerRef } from '../core/types.ts';
 import type { Metrics } from '../metrics.ts';
-import { SPEC_HASH_LABEL, RESOURCES, type KubeWriteApi } from './api.ts';
+import { SPEC_HASH_LABEL } from '../render/objects.ts';
+import { RESOURCES, type KubeWriteApi } from './api.ts';
 import type { InformerCache } from './cache.ts';
 import { type Clock, deadlineSignal, raceAbort } from './clock.ts';
 import { KubeApiError, toKubeApiError } from './errors.ts';
@@ -175,8 +176,9 @@ export class KubeObjectWriter implements GeneratedObjectWriter {
 }
 
 function ownerReference(owner: OwnerRef): OwnerRef {
-  // Only the four identifying fields: several owners share the object, so none is `controller`.
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid };
+  // Several owners share the object, so none is its controller; blocking an owner's deletion
+  // would need extra permissions on every owner kind for no benefit.
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid, controller: false, blockOwnerDeletion: false };
 }
 
 function covers(ownerUids: ReadonlySet<string>, owner: OwnerRef | undefined): boolean {

@@ -60,7 +60,8 @@ export function injectManifests(
     let changed = false;
     for (const location of podTemplates(value)) {
       const metadata = isRecord(location.object.metadata) ? location.object.metadata : {};
-      const label = `${where} (${String(location.object.kind)}/${typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '<unnamed>'})`;
+      const item = location.path[0] === 'items' && typeof location.path[1] === 'number' ? `, item ${location.path[1] + 1}` : '';
+      const label = `${where}${item} (${String(location.object.kind)}/${typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '<unnamed>'})`;
       const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : options.namespace;
       const plan = planInjection(
         { pod: location.template, namespace, ...(location.workload !== undefined && { workload: location.workload }) },

@@ -14,11 +14,12 @@ import {
   recordAt,
   requiredString,
   secretField,
+  storeAnnotation,
   storeProblem,
   versionField,
-  toYaml,
 } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
+import { yamlList } from './yaml-parameter.ts';
 
 /** Store annotation: `"true"` makes the provider use EKS Pod Identity instead of IRSA. */
 export const AWS_POD_IDENTITY_ANNOTATION = `${ANNOTATION_PREFIX}aws-use-pod-identity`;
@@ -30,20 +31,20 @@ const OBJECT_TYPE_BY_SERVICE: Readonly<Record<string, ObjectType>> = {
   ParameterStore: 'ssmparameter',
 };
 
-export interface JmesPathEntry {
+export type JmesPathEntry = {
   readonly path: string;
   readonly objectAlias: string;
-}
+};
 
 /** One entry of `objects` (field order is the YAML order). */
-export interface AwsObject {
+export type AwsObject = {
   readonly objectName: string;
   readonly objectType: ObjectType;
   readonly objectAlias: string;
   readonly objectVersion?: string;
   readonly objectVersionLabel?: string;
   readonly jmesPath?: readonly JmesPathEntry[];
-}
+};
 
 interface VersionSelector {
   readonly objectVersion?: string;
@@ -223,7 +224,7 @@ export const awsMapping: BackendMapping = {
     }
     const prefix = optionalString(config, 'prefix', 'aws.prefix', store, problems) ?? '';
 
-    const podIdentity = store.metadata.annotations?.[AWS_POD_IDENTITY_ANNOTATION];
+    const podIdentity = storeAnnotation(store, AWS_POD_IDENTITY_ANNOTATION);
     if (podIdentity !== undefined && podIdentity !== 'true' && podIdentity !== 'false') {
       problems.push(storeProblem(store, `annotation ${AWS_POD_IDENTITY_ANNOTATION} must be "true" or "false"`));
     }
@@ -235,7 +236,7 @@ export const awsMapping: BackendMapping = {
 
     const parameters: Record<string, string> = { region };
     if (podIdentity === 'true' || podIdentity === 'false') parameters.usePodIdentity = podIdentity;
-    parameters.objects = toYaml(objects);
+    parameters.objects = yamlList(objects);
     return { ok: true, spec: { provider: providerName, parameters } };
   },
 };

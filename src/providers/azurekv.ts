@@ -5,7 +5,6 @@
 // `useVMManagedIdentity` + `userAssignedIdentityID`), and `objects`: YAML `array:` of YAML strings,
 // each {objectName, objectType: secret, objectVersion?, objectAlias}. The provider cannot read a
 // property out of a JSON secret, so `<key>#<property>` is refused.
-import { Document, Scalar, isScalar, isSeq } from 'yaml';
 import { ANNOTATION_PREFIX } from '../contract/types.ts';
 import type { InjectionRequest, Problem, SecretSpec } from '../contract/types.ts';
 import type { EsoStore } from '../stores/types.ts';
@@ -15,11 +14,12 @@ import {
   recordAt,
   requiredString,
   secretField,
+  storeAnnotation,
   storeProblem,
   versionField,
-  toYaml,
 } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
+import { yamlListOfDocuments, yamlMap } from './yaml-parameter.ts';
 
 /** Store annotation: the client id the pods' workload identity federates to. */
 export const AZURE_CLIENT_ID_ANNOTATION = `${ANNOTATION_PREFIX}azure-client-id`;
@@ -37,12 +37,12 @@ const VAULT_NAME = /^[A-Za-z0-9-]{3,24}$/;
 const OBJECT_NAME = /^[A-Za-z0-9-]{1,127}$/;
 const OBJECT_VERSION = /^[A-Za-z0-9]{1,64}$/;
 
-export interface AzureObject {
+export type AzureObject = {
   readonly objectName: string;
   readonly objectType: 'secret';
   readonly objectVersion?: string;
   readonly objectAlias: string;
-}
+};
 
 /** The vault name from ESO's `vaultUrl`, when its host is `<name>.<the cloud's suffix>`. */
 export function keyVaultName(vaultUrl: string, vaultSuffix: string): string | undefined {
@@ -99,14 +99,12 @@ function toObject(secret: SecretSpec, problems: Problem[]): AzureObject | undefi
     : { objectName, objectType: 'secret', objectVersion: secret.version, objectAlias: secret.name };
 }
 
-/** `array:` of YAML documents, each written as a block literal, as the provider's docs show. */
+/** `array:` of YAML documents, each a block literal, as the provider's docs write it. */
 export function azureObjectsParameter(objects: readonly AzureObject[]): string {
-  const doc = new Document({ array: objects.map((object) => toYaml(object)) });
-  const array = doc.get('array', true);
-  if (isSeq(array)) {
-    for (const item of array.items) if (isScalar(item)) item.type = Scalar.BLOCK_LITERAL;
-  }
-  return doc.toString({ lineWidth: 0 });
+  return yamlListOfDocuments(
+    'array',
+    objects.map((object) => yamlMap(object)),
+  );
 }
 
 interface Identity {
@@ -114,7 +112,7 @@ interface Identity {
 }
 
 function identity(store: EsoStore, config: Readonly<Record<string, unknown>> | undefined, problems: Problem[]): Identity {
-  const clientId = store.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+  const clientId = storeAnnotation(store, AZURE_CLIENT_ID_ANNOTATION);
   if (clientId !== undefined) {
     if (!/^[0-9A-Fa-f-]{36}$/.test(clientId)) {
       problems.push(storeProblem(store, `annotation ${AZURE_CLIENT_ID_ANNOTATION} must be a client id (a GUID)`));

@@ -12,16 +12,16 @@ import {
   recordAt,
   secretField,
   storeProblem,
-  toYaml,
   versionField,
 } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
+import { yamlList } from './yaml-parameter.ts';
 
-export interface GcpSecret {
+export type GcpSecret = {
   readonly resourceName: string;
   readonly path: string;
   readonly extractJSONKey?: string;
-}
+};
 
 // One path segment: the provider's resource pattern splits on `/`.
 const SEGMENT = /^[^/\s]+$/;
@@ -91,6 +91,6 @@ export const gcpSecretManagerMapping: BackendMapping = {
     const secrets =
       projectId === undefined ? [] : request.secrets.flatMap((secret) => toSecret(secret, projectId, location, problems) ?? []);
     if (problems.length > 0) return failed(problems);
-    return { ok: true, spec: { provider: providerName, parameters: { secrets: toYaml(secrets) } } };
+    return { ok: true, spec: { provider: providerName, parameters: { secrets: yamlList(secrets) } } };
   },
 };

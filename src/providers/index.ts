@@ -3,7 +3,7 @@ import { ANNOTATION_PREFIX } from '../contract/types.ts';
 import type { InjectionRequest } from '../contract/types.ts';
 import type { InjectionConfig } from '../core/types.ts';
 import type { EsoStore } from '../stores/types.ts';
-import { failed, storeProblem } from './shared.ts';
+import { failed, storeAnnotation, storeProblem } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
 import { awsMapping } from './aws.ts';
 import { azureKeyVaultMapping } from './azurekv.ts';
@@ -34,10 +34,10 @@ export const DEFAULT_CSI_PROVIDER_NAMES: Readonly<Record<string, string>> = Obje
 );
 
 /**
- * The driver reaches a provider through the socket `<name>.sock` in its providers directory,
- * so a name is one path segment of ordinary characters.
+ * The driver reaches a provider through the socket `<name>.sock` and refuses names outside
+ * this pattern (its own check, plus non-empty).
  */
-const PROVIDER_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const PROVIDER_NAME = /^[A-Za-z0-9_-]{1,30}$/;
 
 export function isValidCsiProviderName(name: string): boolean {
   return PROVIDER_NAME.test(name);
@@ -68,13 +68,18 @@ export function mapToCsi(store: EsoStore, request: InjectionRequest, config: Inj
     ]);
   }
 
-  const annotated = store.metadata.annotations?.[CSI_PROVIDER_ANNOTATION];
+  const annotated = storeAnnotation(store, CSI_PROVIDER_ANNOTATION);
   const providerName = annotated ?? config.csiProviderNames[backend] ?? mapping.defaultProviderName;
   if (!isValidCsiProviderName(providerName)) {
     const source =
-      annotated !== undefined ? `its annotation ${CSI_PROVIDER_ANNOTATION}` : `the configured CSI provider for "${backend}"`;
+      annotated !== undefined
+        ? `its annotation ${CSI_PROVIDER_ANNOTATION}`
+        : `the CSI provider name configured for backend "${backend}"`;
     return failed([
-      storeProblem(store, `${source} "${providerName}" is not a valid CSI provider name`),
+      storeProblem(
+        store,
+        `${source} is "${providerName}", not a CSI provider name (1-30 letters, digits, "-" or "_")`,
+      ),
     ]);
   }
   return mapping.toCsi(store, request, providerName);

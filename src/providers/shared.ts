@@ -1,5 +1,4 @@
 // Small helpers shared by the backend mappings. Pure.
-import { stringify } from 'yaml';
 import { ANNOTATION_PREFIX } from '../contract/types.ts';
 import type { Problem } from '../contract/types.ts';
 import type { EsoStore } from '../stores/types.ts';
@@ -77,19 +76,15 @@ export function requiredString(
     problems.push(storeProblem(store, `spec.provider.${fieldPath} is required`));
     return undefined;
   }
-  const value = optionalString(config, key, fieldPath, store, problems);
-  return value;
+  return optionalString(config, key, fieldPath, store, problems);
 }
 
 /**
- * A list or object as the YAML string a SecretProviderClass parameter holds. Every string value is
- * double-quoted so that no provider's YAML parser (YAML 1.1 or 1.2) reads `true`, `0600` or
- * `1e3` as anything but a string; keys are written in insertion order, so output is deterministic.
+ * A store annotation as text. Annotations are strings in the API; a stores file may still hold
+ * an unquoted `true`, which is read as the text the user meant.
  */
-export function toYaml(value: readonly object[] | object): string {
-  return stringify(value, {
-    defaultStringType: 'QUOTE_DOUBLE',
-    defaultKeyType: 'PLAIN',
-    lineWidth: 0,
-  });
+export function storeAnnotation(store: EsoStore, key: string): string | undefined {
+  const value: unknown = store.metadata.annotations?.[key];
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : String(value);
 }

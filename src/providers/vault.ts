@@ -17,9 +17,9 @@ import {
   secretField,
   storeProblem,
   versionField,
-  toYaml,
 } from './shared.ts';
 import type { BackendMapping, CsiProviderResult } from './types.ts';
+import { yamlList } from './yaml-parameter.ts';
 
 type KvVersion = 'v1' | 'v2';
 
@@ -29,11 +29,11 @@ export const DEFAULT_KUBERNETES_AUTH_MOUNT = 'kubernetes';
 export const DEFAULT_JWT_AUTH_MOUNT = 'jwt';
 
 /** The object the CSI provider reads for one secret (field order is the YAML order). */
-export interface VaultObject {
+export type VaultObject = {
   readonly objectName: string;
   readonly secretPath: string;
   readonly secretKey?: string;
-}
+};
 
 /**
  * The KV read path ESO uses for `key` (its `buildPath`), so the CSI provider reads the very
@@ -62,23 +62,23 @@ interface VaultAuth {
   readonly role?: string;
 }
 
-/** The auth mount and role the store's own Kubernetes or JWT auth would give the CSI provider. */
-function storeAuth(config: Readonly<Record<string, unknown>>, backend: string, store: EsoStore, problems: Problem[]): VaultAuth {
+/** The auth mount and role a `vault` store's Kubernetes or JWT auth gives the CSI provider. */
+function storeAuth(config: Readonly<Record<string, unknown>>, store: EsoStore, problems: Problem[]): VaultAuth {
   const auth = recordAt(config, 'auth');
   const kubernetes = recordAt(auth, 'kubernetes');
   if (kubernetes) {
     return {
       mountPath:
-        optionalString(kubernetes, 'mountPath', `${backend}.auth.kubernetes.mountPath`, store, problems) ??
+        optionalString(kubernetes, 'mountPath', 'vault.auth.kubernetes.mountPath', store, problems) ??
         DEFAULT_KUBERNETES_AUTH_MOUNT,
-      role: optionalString(kubernetes, 'role', `${backend}.auth.kubernetes.role`, store, problems),
+      role: optionalString(kubernetes, 'role', 'vault.auth.kubernetes.role', store, problems),
     };
   }
   const jwt = recordAt(auth, 'jwt');
   if (jwt) {
     return {
-      mountPath: optionalString(jwt, 'path', `${backend}.auth.jwt.path`, store, problems) ?? DEFAULT_JWT_AUTH_MOUNT,
-      role: optionalString(jwt, 'role', `${backend}.auth.jwt.role`, store, problems),
+      mountPath: optionalString(jwt, 'path', 'vault.auth.jwt.path', store, problems) ?? DEFAULT_JWT_AUTH_MOUNT,
+      role: optionalString(jwt, 'role', 'vault.auth.jwt.role', store, problems),
     };
   }
   return {};
@@ -160,7 +160,7 @@ function toCsiParameters(
   if (kv.namespace !== undefined) parameters.vaultNamespace = kv.namespace;
   if (kv.auth.mountPath !== undefined) parameters.vaultAuthMountPath = kv.auth.mountPath;
   parameters.roleName = roleName;
-  parameters.objects = toYaml(objects);
+  parameters.objects = yamlList(objects);
   return { ok: true, spec: { provider: providerName, parameters } };
 }
 
@@ -177,7 +177,7 @@ export const vaultMapping: BackendMapping = {
       address: requiredString(config, 'server', 'vault.server', store, problems),
       namespace: optionalString(config, 'namespace', 'vault.namespace', store, problems),
       version,
-      auth: storeAuth(config, 'vault', store, problems),
+      auth: storeAuth(config, store, problems),
       readPath: (key) => kvReadPath(key, mount, version),
     }, problems);
   },

@@ -11,8 +11,17 @@ export const WORKLOAD_LABEL = 'hybrid-secrets.io/workload';
 export const EXTERNAL_SECRET_API_VERSION = 'external-secrets.io/v1';
 export const SECRET_PROVIDER_CLASS_API_VERSION = 'secrets-store.csi.x-k8s.io/v1';
 
-/** `spec` of the ExternalSecret, without its target name (names are derived from the hash). */
-export function externalSecretData(request: InjectionRequest, store: StoreRef): Record<string, unknown> {
+/** What the ExternalSecret fetches: its spec without the target (whose name derives from the hash). */
+export interface ExternalSecretData {
+  readonly secretStoreRef: StoreRef;
+  readonly refreshInterval: string;
+  readonly data: readonly {
+    readonly secretKey: string;
+    readonly remoteRef: { readonly key: string; readonly property?: string; readonly version?: string };
+  }[];
+}
+
+export function externalSecretData(request: InjectionRequest, store: StoreRef): ExternalSecretData {
   return {
     secretStoreRef: { name: store.name, kind: store.kind },
     refreshInterval: request.refreshInterval,
@@ -52,7 +61,7 @@ function metadata(identity: ObjectIdentity): KubeObject['metadata'] {
   };
 }
 
-export function renderExternalSecret(identity: ObjectIdentity, data: Record<string, unknown>): KubeObject {
+export function renderExternalSecret(identity: ObjectIdentity, data: ExternalSecretData): KubeObject {
   return {
     apiVersion: EXTERNAL_SECRET_API_VERSION,
     kind: 'ExternalSecret',

@@ -3,7 +3,7 @@ import t from 'tap';
 import { InformerCache, type CacheEvent } from '../../../src/kube/cache.ts';
 import { FakeClock, FakeSource, flush, silentLogger } from './fakes.ts';
 
-const options = { name: 'things', resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 8_000 };
+const options = { name: 'things', resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 8_000, syncTimeoutMs: 30_000 };
 
 function obj(name: string, resourceVersion = '1', namespace = 'ns'): KubernetesObject {
   return { apiVersion: 'v1', kind: 'Thing', metadata: { name, namespace, resourceVersion } };
@@ -150,4 +150,21 @@ t.test('stop stops every informer and ends retries', async (t) => {
   t.equal(sources.length, 1, 'no restart after stop');
   t.equal(cache.hasSynced(), false);
   t.equal(clock.pendingTimers(), 0);
+});
+
+t.test('a list that never completes is abandoned after syncTimeoutMs and retried', async (t) => {
+  const { clock, cache, sources } = setup();
+  cache.start();
+  await clock.advance(29_999);
+  t.equal(sources.length, 1);
+  await clock.advance(1);
+  t.equal(sources[0]!.stopped, true, 'the hung informer is stopped');
+  await clock.advance(1_000);
+  t.equal(sources.length, 2, 'retried after the backoff');
+  sources[0]!.completeStart();
+  await flush();
+  t.equal(cache.hasSynced(), false, 'a late answer from the abandoned informer is ignored');
+  sources[1]!.completeStart();
+  await flush();
+  t.equal(cache.hasSynced(), true);
 });

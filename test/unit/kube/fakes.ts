@@ -2,7 +2,7 @@
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { KubeObject } from '../../../src/core/types.ts';
-import type { KubeWriteApi, ObjectRef } from '../../../src/kube/api.ts';
+import type { KubeWriteApi, LeaseApi, LeaseRecord, ObjectRef, StoredLease } from '../../../src/kube/api.ts';
 import type { InformerSource } from '../../../src/kube/cache.ts';
 import type { Clock, Timer } from '../../../src/kube/clock.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
@@ -183,3 +183,36 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): 
 export function apiError(statusCode: number, message: string): KubeApiError {
   return new KubeApiError(message, statusCode);
 }
+
+/** One Lease object with optimistic concurrency, like the API server. */
+export class FakeLeaseApi implements LeaseApi {
+  stored: StoredLease | undefined;
+  private version = 1;
+  /** When set, every call rejects with it (an unreachable API). */
+  failure: Error | undefined;
+  writes = 0;
+
+  async read(): Promise<StoredLease | undefined> {
+    if (this.failure) throw this.failure;
+    return this.stored;
+  }
+
+  async create(record: LeaseRecord): Promise<StoredLease> {
+    if (this.failure) throw this.failure;
+    if (this.stored) throw new KubeApiError('already exists', 409);
+    return this.save(record);
+  }
+
+  async replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
+    if (this.failure) throw this.failure;
+    if (this.stored?.resourceVersion !== resourceVersion) throw new KubeApiError('conflict', 409);
+    return this.save(record);
+  }
+
+  private save(record: LeaseRecord): StoredLease {
+    this.writes++;
+    this.stored = { record: { ...record }, resourceVersion: String(this.version++) };
+    return this.stored;
+  }
+}
+

@@ -37,3 +37,8 @@ export function generated(options: { name?: string; namespace?: string; specHash
     }),
   };
 }
+
+/** The ownerReference the writer applies for `owner`. */
+export function appliedRef(ref: OwnerRef): OwnerRef {
+  return { ...ref, controller: false, blockOwnerDeletion: false };
+}

@@ -5,9 +5,9 @@ import { InformerCache } from '../../../src/kube/cache.ts';
 import { KubeObjectWriter, unionOwners } from '../../../src/kube/writer.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
 import { FakeClock, FakeSource, FakeWriteApi, apiError, deferred, flush, silentLogger } from './fakes.ts';
-import { generated, owner } from './fixtures.ts';
+import { appliedRef, generated, owner } from './fixtures.ts';
 
-const cacheTiming = { resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000 };
+const cacheTiming = { resyncMs: 600_000, restartInitialBackoffMs: 1_000, restartMaxBackoffMs: 60_000, syncTimeoutMs: 90_000 };
 
 async function setup(existing: { es?: KubernetesObject[]; spc?: KubernetesObject[] } = {}) {
   const clock = new FakeClock();
@@ -43,7 +43,7 @@ t.test('applies the ExternalSecret, then the SecretProviderClass, with the owner
   await writer.ensure(objects, { signal: signal() });
   t.same(api.applied.map((o) => o.kind), ['ExternalSecret', 'SecretProviderClass']);
   for (const applied of api.applied) {
-    t.same(applied.metadata.ownerReferences, [owner('web-1')]);
+    t.same(applied.metadata.ownerReferences, [appliedRef(owner('web-1'))]);
     t.equal(applied.metadata.labels['hybrid-secrets.io/spec-hash'], 'abc123');
     t.same(applied.spec, applied.kind === 'ExternalSecret' ? objects.externalSecret.spec : objects.secretProviderClass.spec);
   }
