@@ -21,6 +21,7 @@ import {
 } from '../server/options.ts';
 import { createWebhookCertificates, describeCertificate } from '../tls/certificates.ts';
 import { FileTlsSource } from '../tls/reloader.ts';
+import type { TlsSource } from '../tls/source.ts';
 import { CERT_FILES, writeCertificateFiles } from './certs.ts';
 import { INJECTION_FLAG_OPTIONS, INJECTION_FLAG_USAGE, injectionConfigFromFlags } from './injection-flags.ts';
 
@@ -109,6 +110,18 @@ export function chooseRuntime(
     'no stores to serve: pass --stores <file> to serve standalone (e.g. --stores examples/stores.yaml), ' +
       'or give a cluster with --kubeconfig <file>, $KUBECONFIG or ~/.kube/config, or run inside a cluster',
   );
+}
+
+/** Where the serving certificate comes from; stopped on shutdown. */
+interface OpenTlsSource {
+  readonly source: TlsSource;
+  close(): void;
+}
+
+async function openTlsSource(flags: TlsFlags, log: Logger): Promise<OpenTlsSource> {
+  const files = flags.mode === 'dev' ? await ensureDevCertificates(flags.directory, log) : flags;
+  const source = await FileTlsSource.open({ certFile: files.certFile, keyFile: files.keyFile, log });
+  return { source, close: () => source.close() };
 }
 
 async function startRuntime(choice: RuntimeChoice, log: Logger): Promise<Runtime> {
@@ -231,11 +244,10 @@ export async function runServe(argv: string[]): Promise<number> {
 async function serve(flags: ServeFlags): Promise<number> {
   const log = pino({ level: flags.logLevel, base: { service: 'hybrid-secrets' } });
   let runtime: Runtime | undefined;
-  let tls: FileTlsSource | undefined;
+  let tls: OpenTlsSource | undefined;
   try {
     runtime = await startRuntime(flags.runtime, log);
-    const files = flags.tls.mode === 'dev' ? await ensureDevCertificates(flags.tls.directory, log) : flags.tls;
-    tls = await FileTlsSource.open({ certFile: files.certFile, keyFile: files.keyFile, log });
+    tls = await openTlsSource(flags.tls, log);
   } catch (error) {
     log.fatal({ error: (error as Error).message }, 'cannot start');
     await runtime?.stop();
@@ -249,7 +261,7 @@ async function serve(flags: ServeFlags): Promise<number> {
       writer: runtime.writer,
       apiDeadlineMs: flags.server.apiDeadlineMs,
     }),
-    tls,
+    tls: tls.source,
     runtimeReady: () => runtime.isReady(),
     metrics: createMetrics({ processMetrics: true }),
     logger: log,

@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Problem } from '../contract/types.ts';
 import type { GeneratedObjectWriter, InjectionPlan, InjectionTarget } from '../core/types.ts';
+import { ensureDeadlineMs } from './caller-timeout.ts';
 import { ReviewError } from './errors.ts';
 import { allowed, denied, errored, patched, type AdmissionRequest, type ReviewResult } from './review.ts';
 
@@ -10,18 +11,25 @@ export interface AdmissionHandlerOptions {
   /** The pure core, bound to the store catalog and the server's InjectionConfig. */
   readonly plan: (target: InjectionTarget) => InjectionPlan;
   readonly writer: GeneratedObjectWriter;
-  /** Budget for ensuring the generated objects; well under the webhook's timeoutSeconds. */
+  /** Budget for ensuring the generated objects; shortened when the caller waits less. */
   readonly apiDeadlineMs: number;
   /** Makes the deadline signal; tests inject one they abort themselves. */
   readonly deadlineSignal?: (timeoutMs: number) => AbortSignal;
 }
 
-export type AdmissionHandler = (request: AdmissionRequest, log: FastifyBaseLogger) => Promise<ReviewResult>;
+/** What the handler knows about the HTTP call besides the review. */
+export interface AdmissionContext {
+  readonly log: FastifyBaseLogger;
+  /** How long the API server waits for the answer (`?timeout=` of the call), when it said. */
+  readonly callerTimeoutMs?: number;
+}
+
+export type AdmissionHandler = (request: AdmissionRequest, context: AdmissionContext) => Promise<ReviewResult>;
 
 export function createAdmissionHandler(options: AdmissionHandlerOptions): AdmissionHandler {
   const deadlineSignal = options.deadlineSignal ?? ((timeoutMs: number) => AbortSignal.timeout(timeoutMs));
 
-  return async function admit(request) {
+  return async function admit(request, context) {
     const { uid } = request;
     if (request.operation !== 'CREATE' || request.subResource !== undefined || request.object === undefined) {
       return allowed(uid, { logFields: { reason: 'not-a-pod-create' } });
@@ -39,7 +47,8 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       case 'inject': {
         const logFields = { generated: plan.objects.name, store: `${plan.store.kind}/${plan.store.name}` };
         if (!request.dryRun) {
-          const failure = await ensureWithin(options.writer, plan, deadlineSignal(options.apiDeadlineMs), options.apiDeadlineMs);
+          const deadlineMs = ensureDeadlineMs(options.apiDeadlineMs, context.callerTimeoutMs);
+          const failure = await ensureWithin(options.writer, plan, deadlineSignal(deadlineMs), deadlineMs);
           if (failure !== undefined) {
             return errored(uid, new ReviewError('EnsureFailed', failure), { warnings: plan.warnings, logFields });
           }
@@ -52,6 +61,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
 
 /** One line per problem, each naming the annotation (or field) to change. */
 export function denialMessage(problems: readonly Problem[]): string {
+  if (problems.length === 0) return 'hybrid-secrets could not apply the pod\'s annotations';
   return problems.map((problem) => `${problem.field}: ${problem.message}`).join('\n');
 }
 

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Metrics } from '../metrics.ts';
 import type { TlsMaterial, TlsSource } from '../tls/source.ts';
 import type { AdmissionHandler } from './admission.ts';
+import { parseGoDurationMs } from './caller-timeout.ts';
 import { ReviewError, type ErrorCode } from './errors.ts';
 import { registerHealthRoutes } from './health.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
@@ -71,6 +72,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // Reviews still being answered during shutdown close their connection afterwards, so the
+  // API server does not send its next request on a connection that is about to go away.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onClose', async () => stopTlsUpdates());
 
   const review: ReviewHandler = withLogging(
@@ -80,18 +87,29 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Only JSON is a review; without this, text/plain bodies would reach the handler as strings.
   app.removeContentTypeParser('text/plain');
-  app.post(MUTATE_PATH, async (request, reply) => {
-    const result = await review({ decoded: decodeReview(request.body), log: request.log });
+  app.post<{ Querystring: { timeout?: unknown } }>(MUTATE_PATH, async (request, reply) => {
+    const callerTimeoutMs = parseGoDurationMs(request.query.timeout);
+    const result = await review({
+      decoded: decodeReview(request.body),
+      log: request.log,
+      ...(callerTimeoutMs === undefined ? {} : { callerTimeoutMs }),
+    });
     return reply.code(result.httpStatus).send(reviewBody(result));
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const code = PARSE_ERRORS[error.code];
-    if (request.url !== MUTATE_PATH || code === undefined) {
+    // routeOptions.url, not url: the API server calls `/mutate?timeout=10s`.
+    if (request.routeOptions.url !== MUTATE_PATH) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(error.statusCode ?? 500).send({ error: error.code ?? 'InternalError', message: error.message });
     }
-    const detail = code === 'BodyTooLarge' ? `${server.bodyLimitBytes} bytes` : undefined;
-    const result = await review({ decoded: { ok: false, error: new ReviewError(code, detail) }, log: request.log });
+    // On /mutate every failure is answered as a review, and logged and counted like one.
+    const code = PARSE_ERRORS[error.code];
+    if (code === undefined) request.log.error({ err: error }, 'review request failed');
+    const reviewError =
+      code === undefined
+        ? new ReviewError('InternalError')
+        : new ReviewError(code, code === 'BodyTooLarge' ? `${server.bodyLimitBytes} bytes` : undefined);
+    const result = await review({ decoded: { ok: false, error: reviewError }, log: request.log });
     return reply.code(result.httpStatus).send(reviewBody(result));
   });
 
@@ -106,8 +124,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
 /** The innermost step: a review that did not decode is answered with its error. */
 function answer(admission: AdmissionHandler): ReviewHandler {
-  return async ({ decoded, log }) =>
-    decoded.ok ? admission(decoded.request, log) : errored(decoded.uid ?? '', decoded.error);
+  return async ({ decoded, log, callerTimeoutMs }) =>
+    decoded.ok
+      ? admission(decoded.request, { log, ...(callerTimeoutMs === undefined ? {} : { callerTimeoutMs }) })
+      : errored(decoded.uid ?? '', decoded.error);
 }
 
 function secureContextOptions(material: TlsMaterial | undefined): SecureContextOptions {

@@ -76,6 +76,8 @@ export interface ReviewInput {
   readonly decoded: DecodedReview;
   /** Request-scoped logger. */
   readonly log: FastifyBaseLogger;
+  /** How long the API server waits for the answer, from the call's `?timeout=`. */
+  readonly callerTimeoutMs?: number;
 }
 
 export type ReviewHandler = (input: ReviewInput) => Promise<ReviewResult>;

@@ -15,9 +15,8 @@ export function withLogging(next: ReviewHandler, nowMs: MonotonicClock): ReviewH
       ...(decoded.ok ? describeRequest(decoded.request) : { uid: decoded.uid ?? '' }),
       outcome: result.outcome,
       ...(result.errorCode === undefined ? {} : { code: result.errorCode }),
-      ...(result.response.status === undefined || result.outcome === 'allowed' || result.outcome === 'patched'
-        ? {}
-        : { message: result.response.status.message }),
+      // A denial or error message names annotations and causes, never secret values.
+      ...(result.response.allowed || result.response.status === undefined ? {} : { message: result.response.status.message }),
       ...(result.response.warnings === undefined ? {} : { warnings: result.response.warnings.length }),
       ...result.logFields,
       durationMs,

@@ -18,6 +18,8 @@ export interface FileTlsSourceOptions {
   readonly log: ReloaderLog;
   /** Re-read the files this often even without a change event; 0 disables polling. */
   readonly pollIntervalMs?: number;
+  /** Watch the directories for changes (default true); without it only reload() and polling read. */
+  readonly watch?: boolean;
 }
 
 export const DEFAULT_TLS_POLL_INTERVAL_MS = 60_000;
@@ -95,7 +97,8 @@ export class FileTlsSource implements TlsSource {
 
   #watch(): void {
     const { certFile, keyFile, log } = this.#options;
-    for (const directory of new Set([dirname(certFile), dirname(keyFile)])) {
+    const directories = this.#options.watch === false ? [] : new Set([dirname(certFile), dirname(keyFile)]);
+    for (const directory of directories) {
       const watcher = watch(directory, { persistent: false }, () => void this.reload());
       watcher.on('error', (error) => log.warn({ directory, error: error.message }, 'TLS directory watch failed; polling only'));
       this.#watchers.push(watcher);

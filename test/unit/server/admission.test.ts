@@ -4,7 +4,7 @@ import { createAdmissionHandler, denialMessage } from '../../../src/server/admis
 import { decodeReview, type AdmissionRequest } from '../../../src/server/review.ts';
 import { captureLogger, injectPlan, review, samplePatch, type ReviewParts } from './fixtures/reviews.ts';
 
-const log = captureLogger().logger;
+const context = { log: captureLogger().logger };
 
 function request(parts: ReviewParts = {}): AdmissionRequest {
   const decoded = decodeReview(review(parts));
@@ -26,6 +26,7 @@ class RecordingWriter implements GeneratedObjectWriter {
 
 function handler(plan: InjectionPlan, writer = new RecordingWriter(), deadline = new AbortController()) {
   const targets: InjectionTarget[] = [];
+  const deadlinesMs: number[] = [];
   const admit = createAdmissionHandler({
     plan: (target) => {
       targets.push(target);
@@ -33,14 +34,17 @@ function handler(plan: InjectionPlan, writer = new RecordingWriter(), deadline =
     },
     writer,
     apiDeadlineMs: 5_000,
-    deadlineSignal: () => deadline.signal,
+    deadlineSignal: (timeoutMs) => {
+      deadlinesMs.push(timeoutMs);
+      return deadline.signal;
+    },
   });
-  return { admit, targets, writer, deadline };
+  return { admit, targets, writer, deadline, deadlinesMs };
 }
 
 t.test('inject: ensures the generated objects, then answers with the patch and warnings', async (t) => {
   const { admit, targets, writer } = handler(injectPlan({ warnings: ['hybrid-secrets.io/colour: unknown annotation'] }));
-  const result = await admit(request(), log);
+  const result = await admit(request(), context);
   t.equal(result.outcome, 'patched');
   t.equal(result.response.uid, '705ab4f5-6393-11e8-b7cc-42010a800002');
   t.same(JSON.parse(Buffer.from(result.response.patch ?? '', 'base64').toString()), samplePatch);
@@ -55,20 +59,20 @@ t.test('the namespace comes from request.namespace even when the object names an
   const { admit, targets } = handler({ action: 'skip', reason: 'not-selected' });
   const object = review().request as { object: { metadata: Record<string, unknown> } };
   object.object.metadata.namespace = 'elsewhere';
-  await admit(request({ namespace: 'team-b', object: object.object }), log);
+  await admit(request({ namespace: 'team-b', object: object.object }), context);
   t.equal(targets[0]?.namespace, 'team-b');
 });
 
 t.test('dry-run: same answer, nothing ensured', async (t) => {
   const { admit, writer } = handler(injectPlan());
-  const result = await admit(request({ dryRun: true }), log);
+  const result = await admit(request({ dryRun: true }), context);
   t.equal(result.outcome, 'patched');
   t.equal(writer.ensured.length, 0);
 });
 
 t.test('skip: allowed without a patch', async (t) => {
   const { admit, writer } = handler({ action: 'skip', reason: 'already-injected' });
-  const result = await admit(request(), log);
+  const result = await admit(request(), context);
   t.same(result.response, { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
   t.same(result.logFields, { reason: 'already-injected' });
   t.equal(writer.ensured.length, 0);
@@ -83,7 +87,7 @@ t.test('deny: one line per problem, each naming the annotation; nothing ensured'
     ],
     warnings: ['hybrid-secrets.io/colour: unknown annotation'],
   });
-  const result = await admit(request(), log);
+  const result = await admit(request(), context);
   t.equal(result.outcome, 'denied');
   t.same(result.response.status, {
     code: 403,
@@ -98,7 +102,7 @@ t.test('deny: one line per problem, each naming the annotation; nothing ensured'
 t.test('anything but a Pod CREATE is allowed without consulting the core', async (t) => {
   for (const parts of [{ operation: 'UPDATE' }, { operation: 'DELETE', object: undefined }, { operation: 'CONNECT' }]) {
     const { admit, targets } = handler(injectPlan());
-    const result = await admit(request(parts), log);
+    const result = await admit(request(parts), context);
     t.equal(result.outcome, 'allowed', parts.operation);
     t.equal(targets.length, 0);
   }
@@ -107,7 +111,7 @@ t.test('anything but a Pod CREATE is allowed without consulting the core', async
   (binding.request as Record<string, unknown>).kind = { group: '', version: 'v1', kind: 'Binding' };
   const decoded = decodeReview(binding);
   t.ok(decoded.ok);
-  if (decoded.ok) t.equal((await admit(decoded.request, log)).outcome, 'allowed');
+  if (decoded.ok) t.equal((await admit(decoded.request, context)).outcome, 'allowed');
   t.equal(targets.length, 0);
 });
 
@@ -116,7 +120,7 @@ t.test('a writer failure refuses the pod with the writer message', async (t) => 
     throw new Error('ExternalSecret team-a/web-0a1b2c3d: admission webhook "vexternalsecret" denied the request');
   });
   const { admit } = handler(injectPlan(), writer);
-  const result = await admit(request(), log);
+  const result = await admit(request(), context);
   t.equal(result.outcome, 'errored');
   t.equal(result.errorCode, 'EnsureFailed');
   t.equal(result.httpStatus, 200);
@@ -128,7 +132,7 @@ t.test('a writer failure refuses the pod with the writer message', async (t) => 
 t.test('the deadline answers the review even when the writer ignores its signal', async (t) => {
   const writer = new RecordingWriter(() => new Promise<void>(() => {}));
   const { admit, deadline } = handler(injectPlan(), writer);
-  const pending = admit(request(), log);
+  const pending = admit(request(), context);
   deadline.abort();
   const result = await pending;
   t.equal(result.errorCode, 'EnsureFailed');
@@ -140,7 +144,7 @@ t.test('a writer that gives up on abort is reported as a timeout', async (t) => 
     (signal) => new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
   );
   const { admit, deadline } = handler(injectPlan(), writer);
-  const pending = admit(request(), log);
+  const pending = admit(request(), context);
   deadline.abort();
   t.match((await pending).response.status?.message, /timed out after 5000 ms/);
 });
@@ -151,7 +155,7 @@ t.test('the writer receives the deadline signal', async (t) => {
     received = signal;
   });
   const { admit, deadline } = handler(injectPlan(), writer);
-  await admit(request(), log);
+  await admit(request(), context);
   t.equal(received, deadline.signal);
 });
 
@@ -159,11 +163,20 @@ t.test('an already expired deadline does not call the writer', async (t) => {
   const deadline = new AbortController();
   deadline.abort();
   const { admit, writer } = handler(injectPlan(), new RecordingWriter(), deadline);
-  const result = await admit(request(), log);
+  const result = await admit(request(), context);
   t.equal(result.errorCode, 'EnsureFailed');
   t.equal(writer.ensured.length, 0);
 });
 
 t.test('denialMessage', async (t) => {
   t.equal(denialMessage([{ field: 'a', message: 'x' }]), 'a: x');
+  t.equal(denialMessage([]), "hybrid-secrets could not apply the pod's annotations", 'never an empty denial');
+});
+
+t.test('the deadline follows the API server timeout when that is shorter', async (t) => {
+  const { admit, deadlinesMs } = handler(injectPlan());
+  await admit(request(), context);
+  await admit(request(), { ...context, callerTimeoutMs: 10_000 });
+  await admit(request(), { ...context, callerTimeoutMs: 3_000 });
+  t.same(deadlinesMs, [5_000, 5_000, 2_000]);
 });

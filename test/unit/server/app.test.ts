@@ -33,6 +33,32 @@ t.test('POST /mutate answers an AdmissionReview, echoing apiVersion and uid', as
   t.match(reviewLines[0], { uid: UID, outcome: 'patched', reqId: String });
 });
 
+t.test('the query string the API server adds (?timeout=10s) changes nothing', async (t) => {
+  const { app } = testApp();
+  t.teardown(() => app.close());
+  const ok = await app.inject({ ...post(JSON.stringify(review())), url: '/mutate?timeout=10s' });
+  t.equal(ok.statusCode, 200);
+  t.equal(ok.json().response.uid, UID);
+  const empty = await app.inject({ ...post(''), url: '/mutate?timeout=10s' });
+  t.equal(empty.statusCode, 400);
+  t.equal(empty.json().response.status.reason, 'EmptyBody', 'parse errors are answered as reviews there too');
+});
+
+t.test('the caller timeout from ?timeout= reaches the admission handler', async (t) => {
+  const seen: (number | undefined)[] = [];
+  const { app } = testApp({
+    admission: async (request, context) => {
+      seen.push(context.callerTimeoutMs);
+      return { outcome: 'allowed', httpStatus: 200, response: { uid: request.uid, allowed: true } };
+    },
+  });
+  t.teardown(() => app.close());
+  for (const url of ['/mutate?timeout=3s', '/mutate', '/mutate?timeout=soon']) {
+    await app.inject({ ...post(JSON.stringify(review())), url });
+  }
+  t.same(seen, [3_000, undefined, undefined]);
+});
+
 t.test('a content type with a charset is accepted', async (t) => {
   const { app } = testApp();
   t.teardown(() => app.close());
@@ -94,6 +120,19 @@ t.test('a handler that throws becomes a 500 carrying the uid; the server keeps s
   t.match(failed.json().response, { uid: UID, allowed: false, status: { code: 500, reason: 'InternalError' } });
   const next = await app.inject(post(JSON.stringify(review())));
   t.equal(next.statusCode, 200);
+});
+
+t.test('a framework failure on /mutate is still answered, logged and counted as a review', async (t) => {
+  const { app, logLines, metrics } = testApp();
+  t.teardown(() => app.close());
+  app.addHook('preHandler', async () => {
+    throw new Error('hook failed');
+  });
+  const response = await app.inject(post(JSON.stringify(review())));
+  t.equal(response.statusCode, 500);
+  t.match(response.json(), { kind: 'AdmissionReview', response: { allowed: false, status: { code: 500, reason: 'InternalError' } } });
+  t.match(logLines(), [{ msg: 'review request failed', err: { message: 'hook failed' } }, { msg: 'review', outcome: 'errored' }]);
+  t.match(await metrics.registry.metrics(), /hybrid_secrets_errors_total\{code="InternalError"\} 1/);
 });
 
 t.test('only POST /mutate reviews', async (t) => {
