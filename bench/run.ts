@@ -76,22 +76,9 @@ async function main(): Promise<number> {
       const execArgv = plan.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
       servers.push(await ServerProcess.start({ target, serving, caPem: ca.certPem, storesFile: STORES_FILE, execArgv }));
     }
-    const agent = reviewAgent(ca.certPem);
     for (const server of servers) {
-      if (server.target === 'baseline') continue;
-      for (const cls of CORPUS_CLASSES) {
-        const mismatches: string[] = [];
-        for (const entry of corpus[cls]) {
-          const problem = mismatch(entry, await sendReview(server.port, agent, entry.body));
-          if (problem) mismatches.push(problem);
-        }
-        checks.push({ target: server.target, class: cls, reviews: corpus[cls].length, mismatches });
-        if (mismatches.length > 0) {
-          console.warn(`${server.target}, ${cls}: ${mismatches.length}/${corpus[cls].length} reviews took another path, e.g.\n  ${mismatches.slice(0, 3).join('\n  ')}`);
-        }
-      }
+      if (server.target !== 'baseline') checks.push(...(await checkCorpus(server, corpus, ca.certPem)));
     }
-    agent.destroy();
     progress(`checked every corpus review against ${checks.length / CORPUS_CLASSES.length} webhook server(s)`);
     for (const server of servers) {
       await runLoad({ port: server.port, bodies: bodiesOf(corpus.hot), connections: 8, durationSeconds: plan.warmupSeconds });
@@ -116,13 +103,8 @@ async function main(): Promise<number> {
       progress('memory measured');
     }
     if (plan.soakSeconds > 0) {
-      // The cluster writer holds the most state (caches, in-flight writes), so it soaks if present.
-      const soaked = servers.find((s) => s.target === 'app+kube-writer') ?? servers.find((s) => s.target === 'app');
-      if (soaked) {
-        const hotMax = Math.max(...results.filter((r) => r.target === soaked.target && r.class === 'hot').map((r) => r.requestsPerSecond));
-        soak = await runSoak({ server: soaked, bodies: bodiesOf(corpus.hot), requestsPerSecond: Math.round(hotMax / 2), durationSeconds: plan.soakSeconds });
-        progress('soaked');
-      }
+      soak = await soakOne(servers, results, corpus.hot, plan.soakSeconds);
+      if (soak) progress('soaked');
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
@@ -145,6 +127,43 @@ async function main(): Promise<number> {
   }
   const failedChecks = checks.filter((c) => c.mismatches.length > 0);
   return failedChecks.length > 0 ? 1 : 0;
+}
+
+/** Sends every review once and checks it takes the path its class is named for. */
+async function checkCorpus(server: ServerProcess, corpus: Record<CorpusClass, CorpusEntry[]>, caPem: string): Promise<Check[]> {
+  const agent = reviewAgent(caPem);
+  const checks: Check[] = [];
+  try {
+    for (const cls of CORPUS_CLASSES) {
+      const mismatches: string[] = [];
+      for (const entry of corpus[cls]) {
+        const problem = mismatch(entry, await sendReview(server.port, agent, entry.body));
+        if (problem) mismatches.push(problem);
+      }
+      checks.push({ target: server.target, class: cls, reviews: corpus[cls].length, mismatches });
+      if (mismatches.length > 0) {
+        console.warn(`${server.target}, ${cls}: ${mismatches.length}/${corpus[cls].length} reviews took another path, e.g.\n  ${mismatches.slice(0, 3).join('\n  ')}`);
+      }
+    }
+  } finally {
+    agent.destroy();
+  }
+  return checks;
+}
+
+/**
+ * Soaks the cluster writer (it holds the most state: caches, in-flight writes), else the
+ * standalone app, at half the hot-path throughput it reached in this run.
+ */
+async function soakOne(servers: readonly ServerProcess[], results: readonly PhaseResult[], hot: readonly CorpusEntry[], seconds: number): Promise<SoakResult | undefined> {
+  const server = servers.find((s) => s.target === 'app+kube-writer') ?? servers.find((s) => s.target === 'app');
+  const measured = results.filter((r) => r.target === server?.target && r.class === 'hot').map((r) => r.requestsPerSecond);
+  if (!server || measured.length === 0) {
+    console.warn('soak skipped: it needs a webhook server and a hot-path phase to set its rate');
+    return undefined;
+  }
+  const requestsPerSecond = Math.max(1, Math.round(Math.max(...measured) / 2));
+  return runSoak({ server, bodies: bodiesOf(hot), requestsPerSecond, durationSeconds: seconds });
 }
 
 /**
