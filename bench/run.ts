@@ -43,6 +43,10 @@ function mismatch(entry: CorpusEntry, answer: Awaited<ReturnType<typeof sendRevi
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   let plan: Plan;
   try {
     plan = planFromArgs(process.argv.slice(2));
