@@ -118,7 +118,13 @@ async function main(): Promise<number> {
   console.log(`\n${table}\n`);
   for (const verdict of formatVerdicts(results)) console.log(verdict);
   if (memory) console.log(formatMemory(memory));
-  if (soak) console.log(`soak (${soak.target}): ${soak.requestsPerSecond} req/s for ${soak.durationSeconds} s, RSS ${mib(soak.firstMinuteMedianRssBytes)} → ${mib(soak.lastMinuteMedianRssBytes)} MiB (median of first / last minute)`);
+  if (soak) {
+    console.log(
+      `soak (${soak.target}): ${soak.requestsPerSecond} req/s for ${soak.durationSeconds} s, ` +
+        `RSS ${mib(soak.firstMinuteMedianRssBytes)} → ${mib(soak.lastMinuteMedianRssBytes)} MiB (median of first / last minute), ` +
+        `lowest heap use per minute ${soak.heapUsedMinimumPerMinuteBytes.map(mib).join(', ')} MiB`,
+    );
+  }
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${stamp(startedAt)}.json`);

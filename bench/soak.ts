@@ -25,6 +25,11 @@ export interface SoakResult {
   readonly samples: readonly SoakSample[];
   readonly firstMinuteMedianRssBytes: number;
   readonly lastMinuteMedianRssBytes: number;
+  /**
+   * Lowest heap use seen in each minute: the troughs of the collector's sawtooth. They rise
+   * steadily when something is retained; peaks and RSS also move with the collector's timing.
+   */
+  readonly heapUsedMinimumPerMinuteBytes: readonly number[];
 }
 
 const SAMPLE_EVERY_SECONDS = 5;
@@ -59,5 +64,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     samples,
     firstMinuteMedianRssBytes: median(samples.filter((s) => s.atSeconds <= window).map((s) => s.rssBytes)),
     lastMinuteMedianRssBytes: median(samples.filter((s) => s.atSeconds >= options.durationSeconds - window).map((s) => s.rssBytes)),
+    heapUsedMinimumPerMinuteBytes: minimumPerMinute(samples),
   };
+}
+
+function minimumPerMinute(samples: readonly SoakSample[]): number[] {
+  const minimums: number[] = [];
+  for (const sample of samples) {
+    // Minute n holds samples taken in (60n, 60(n+1)] s: the last sample closes the last minute.
+    const minute = Math.max(0, Math.floor((sample.atSeconds - 1) / 60));
+    minimums[minute] = Math.min(minimums[minute] ?? Number.POSITIVE_INFINITY, sample.heapUsedBytes);
+  }
+  return minimums.filter((m) => m !== undefined);
 }
