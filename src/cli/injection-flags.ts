@@ -1,9 +1,9 @@
 // The flags that build the InjectionConfig of `serve`: the default store and the CSI provider
-// names. Validated once; errors name the flag.
+// names. Validated once; errors name the flag. Same flags, rules and messages as `inject`.
 import { DEFAULT_STORE_KIND } from '../contract/parse.ts';
 import { isDnsSubdomain } from '../contract/rules.ts';
 import type { InjectionConfig } from '../core/types.ts';
-import { isValidCsiProviderName } from '../providers/index.ts';
+import { SUPPORTED_BACKENDS, isValidCsiProviderName } from '../providers/index.ts';
 
 export const INJECTION_FLAG_OPTIONS = {
   'default-store': { type: 'string' },
@@ -38,6 +38,9 @@ export function injectionConfigFromFlags(values: InjectionFlagValues): Injection
     const match = /^([a-zA-Z0-9]+)=(.+)$/.exec(entry);
     if (match === null) throw new Error(`--csi-provider '${entry}' must look like <backend>=<provider name>, e.g. vault=openbao`);
     const [, backend = '', name = ''] = match;
+    if (!SUPPORTED_BACKENDS.includes(backend)) {
+      throw new Error(`--csi-provider '${entry}': unknown backend '${backend}'; supported: ${SUPPORTED_BACKENDS.join(', ')}`);
+    }
     if (!isValidCsiProviderName(name)) throw new Error(`--csi-provider '${entry}': '${name}' is not a valid CSI provider name`);
     csiProviderNames[backend] = name;
   }

@@ -1,13 +1,17 @@
 // `hybrid-secrets serve`: the admission webhook over HTTPS, standalone on a stores file or
 // against a cluster. Flags are validated once (errors name the flag); SIGTERM/SIGINT drain.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { planInjection } from '../core/plan.ts';
 import type { InjectionConfig, Runtime } from '../core/types.ts';
-import { createMetrics } from '../metrics.ts';
+import { systemClock } from '../kube/clock.ts';
+import type { LeaderElector } from '../kube/leader.ts';
+import { DEFAULT_ORPHAN_GRACE_MS, startKubeRuntime } from '../kube/runtime.ts';
+import { createMetrics, type Metrics } from '../metrics.ts';
 import { startStandaloneRuntime } from '../runtime/standalone.ts';
 import { createAdmissionHandler } from '../server/admission.ts';
 import { MUTATE_PATH, buildApp } from '../server/app.ts';
@@ -20,7 +24,9 @@ import {
   type ServerOptions,
 } from '../server/options.ts';
 import { createWebhookCertificates, describeCertificate } from '../tls/certificates.ts';
+import { TLS_SECRET_NAME } from '../tls/kube.ts';
 import { FileTlsSource } from '../tls/reloader.ts';
+import { startSelfManagedTls } from '../tls/self-managed.ts';
 import type { TlsSource } from '../tls/source.ts';
 import { CERT_FILES, writeCertificateFiles } from './certs.ts';
 import { INJECTION_FLAG_OPTIONS, INJECTION_FLAG_USAGE, injectionConfigFromFlags } from './injection-flags.ts';
@@ -39,6 +45,9 @@ Where stores come from (one of):
 TLS (one of):
       --tls-cert-file <file>      serving certificate (PEM); reloaded when it changes
       --tls-key-file <file>       its private key (PEM)
+      --tls-auto                  cluster only: self-managed certificates kept in the Secret
+                                  ${TLS_SECRET_NAME} of the webhook's namespace ($POD_NAMESPACE); the
+                                  elected replica renews them and keeps the webhook's caBundle current
       --dev-certs <dir>           local development: use <dir>/${CERT_FILES.cert} and <dir>/${CERT_FILES.key}, creating a CA
                                   and a certificate for localhost there first when absent
 
@@ -49,6 +58,8 @@ HTTP:
       --host <addr>               listen address (default: ${d.host})
       --port <n>                  listen port (default: ${d.port})
       --api-deadline-ms <n>       budget for creating generated objects per review (default: ${d.apiDeadlineMs})
+      --orphan-grace-ms <n>       cluster only: unused generated objects are deleted after this
+                                  (default: ${DEFAULT_ORPHAN_GRACE_MS})
       --body-limit-bytes <n>      largest accepted review (default: ${d.bodyLimitBytes})
       --keep-alive-timeout-ms <n> idle keep-alive connections close after this (default: ${d.keepAliveTimeoutMs})
       --headers-timeout-ms <n>    time to receive request headers (default: ${d.headersTimeoutMs})
@@ -63,7 +74,8 @@ class UsageError extends Error {}
 
 type TlsFlags =
   | { readonly mode: 'files'; readonly certFile: string; readonly keyFile: string }
-  | { readonly mode: 'dev'; readonly directory: string };
+  | { readonly mode: 'dev'; readonly directory: string }
+  | { readonly mode: 'auto' };
 
 /** Where the Runtime comes from. */
 export type RuntimeChoice =
@@ -75,6 +87,7 @@ interface ServeFlags {
   readonly tls: TlsFlags;
   readonly server: ServerOptions;
   readonly config: InjectionConfig;
+  readonly orphanGraceMs: number;
   readonly logLevel: string;
 }
 
@@ -118,20 +131,70 @@ interface OpenTlsSource {
   close(): void;
 }
 
-async function openTlsSource(flags: TlsFlags, log: Logger): Promise<OpenTlsSource> {
+async function openTlsSource(flags: TlsFlags, started: StartedRuntime, log: Logger): Promise<OpenTlsSource> {
+  if (flags.mode === 'auto') {
+    const { cluster } = started;
+    // parseFlags accepts --tls-auto only with a cluster.
+    if (cluster === undefined) throw new Error('--tls-auto needs a cluster');
+    const { kubeConfig, leaderElector } = cluster;
+    const tls = startSelfManagedTls(kubeConfig, {
+      namespace: webhookNamespace(),
+      leadership: leaderElector,
+      clock: systemClock,
+      log: log.child({ component: 'tls' }),
+    });
+    return { source: tls.source, close: () => tls.stop() };
+  }
   const files = flags.mode === 'dev' ? await ensureDevCertificates(flags.directory, log) : flags;
   const source = await FileTlsSource.open({ certFile: files.certFile, keyFile: files.keyFile, log });
   return { source, close: () => source.close() };
 }
 
-async function startRuntime(choice: RuntimeChoice, log: Logger): Promise<Runtime> {
+/** The webhook's own namespace (downward API), where its Lease and TLS Secret live. */
+const webhookNamespace = (): string => process.env.POD_NAMESPACE ?? 'hybrid-secrets';
+
+/** The Lease that elects the replica doing background work (the RBAC names it). */
+const LEADER_LEASE_NAME = 'hybrid-secrets-leader';
+
+/** The runtime, and for a cluster what self-managed TLS also needs. */
+interface StartedRuntime {
+  readonly runtime: Runtime;
+  readonly cluster?: { readonly kubeConfig: KubeConfig; readonly leaderElector: LeaderElector };
+}
+
+async function startRuntime(
+  choice: RuntimeChoice,
+  deps: {
+    readonly log: Logger;
+    readonly metrics: Metrics;
+    readonly config: InjectionConfig;
+    readonly apiDeadlineMs: number;
+    readonly orphanGraceMs: number;
+  },
+): Promise<StartedRuntime> {
   switch (choice.mode) {
-    case 'standalone':
-      return startStandaloneRuntime({ storesFile: choice.storesFile, defaultNamespace: choice.storesNamespace, log });
-    case 'cluster':
-      throw new Error(
-        'serving against a cluster is not available in this build; pass --stores <file> to serve standalone',
+    case 'standalone': {
+      const runtime = await startStandaloneRuntime({ storesFile: choice.storesFile, defaultNamespace: choice.storesNamespace, log: deps.log });
+      return { runtime };
+    }
+    case 'cluster': {
+      const kubeConfig = new KubeConfig();
+      // loadFromDefault: $KUBECONFIG, ~/.kube/config, else the in-cluster service account.
+      if (choice.kubeconfig === undefined) kubeConfig.loadFromDefault();
+      else kubeConfig.loadFromFile(choice.kubeconfig);
+      // The Deployment passes its pod's name and namespace (downward API); a pod's hostname is its name.
+      const lease = {
+        namespace: webhookNamespace(),
+        name: LEADER_LEASE_NAME,
+        identity: process.env.POD_NAME ?? hostname(),
+      };
+      deps.log.info({ cluster: kubeConfig.getCurrentCluster()?.server, lease }, 'connecting to the cluster');
+      const runtime = await startKubeRuntime(
+        { kubeConfig, apiDeadlineMs: deps.apiDeadlineMs, orphanGraceMs: deps.orphanGraceMs, lease, injection: deps.config },
+        { logger: deps.log, metrics: deps.metrics },
       );
+      return { runtime, cluster: { kubeConfig, leaderElector: runtime.leaderElector } };
+    }
   }
 }
 
@@ -149,6 +212,8 @@ function parseFlags(argv: string[], environment: Environment): ServeFlags | 'hel
         'tls-cert-file': { type: 'string' },
         'tls-key-file': { type: 'string' },
         'dev-certs': { type: 'string' },
+        'tls-auto': { type: 'boolean' },
+        'orphan-grace-ms': { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
         'api-deadline-ms': { type: 'string' },
@@ -176,14 +241,22 @@ function parseFlags(argv: string[], environment: Environment): ServeFlags | 'hel
   const certFile = values['tls-cert-file'];
   const keyFile = values['tls-key-file'];
   const devCerts = values['dev-certs'];
-  if (devCerts !== undefined) {
+  if (values['tls-auto'] === true) {
+    if (certFile !== undefined || keyFile !== undefined || devCerts !== undefined) {
+      throw new UsageError('--tls-auto excludes --tls-cert-file, --tls-key-file and --dev-certs; pass one way');
+    }
+    if (runtime.mode !== 'cluster') throw new UsageError('--tls-auto needs a cluster; it cannot be used with --stores');
+    tls = { mode: 'auto' };
+  } else if (devCerts !== undefined) {
     if (certFile !== undefined || keyFile !== undefined) {
       throw new UsageError('--dev-certs excludes --tls-cert-file and --tls-key-file; pass one or the other');
     }
     tls = { mode: 'dev', directory: devCerts };
   } else {
     if (certFile === undefined || keyFile === undefined) {
-      throw new UsageError('--tls-cert-file and --tls-key-file are required (or --dev-certs <dir> for local development)');
+      throw new UsageError(
+        '--tls-cert-file and --tls-key-file are required (or --tls-auto in a cluster, or --dev-certs <dir> for local development)',
+      );
     }
     tls = { mode: 'files', certFile, keyFile };
   }
@@ -205,7 +278,13 @@ function parseFlags(argv: string[], environment: Environment): ServeFlags | 'hel
       shutdownGraceMs: integer('shutdownGraceMs', values['shutdown-grace-ms']),
     });
     const config = injectionConfigFromFlags(values);
-    return { runtime, tls, server, config, logLevel };
+    const orphanGraceText = values['orphan-grace-ms'];
+    if (orphanGraceText !== undefined && runtime.mode !== 'cluster') {
+      throw new UsageError('--orphan-grace-ms only applies to a cluster; it cannot be used with --stores');
+    }
+    const orphanGraceMs =
+      orphanGraceText === undefined ? DEFAULT_ORPHAN_GRACE_MS : parseIntegerFlag('--orphan-grace-ms', orphanGraceText);
+    return { runtime, tls, server, config, orphanGraceMs, logLevel };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -245,9 +324,17 @@ async function serve(flags: ServeFlags): Promise<number> {
   const log = pino({ level: flags.logLevel, base: { service: 'hybrid-secrets' } });
   let runtime: Runtime | undefined;
   let tls: OpenTlsSource | undefined;
+  const metrics = createMetrics({ processMetrics: true });
   try {
-    runtime = await startRuntime(flags.runtime, log);
-    tls = await openTlsSource(flags.tls, log);
+    const started = await startRuntime(flags.runtime, {
+      log,
+      metrics,
+      config: flags.config,
+      apiDeadlineMs: flags.server.apiDeadlineMs,
+      orphanGraceMs: flags.orphanGraceMs,
+    });
+    runtime = started.runtime;
+    tls = await openTlsSource(flags.tls, started, log);
   } catch (error) {
     log.fatal({ error: (error as Error).message }, 'cannot start');
     await runtime?.stop();
@@ -259,11 +346,12 @@ async function serve(flags: ServeFlags): Promise<number> {
     admission: createAdmissionHandler({
       plan: (target) => planInjection(target, catalog, flags.config),
       writer: runtime.writer,
+      isReady: () => runtime.isReady(),
       apiDeadlineMs: flags.server.apiDeadlineMs,
     }),
     tls: tls.source,
     runtimeReady: () => runtime.isReady(),
-    metrics: createMetrics({ processMetrics: true }),
+    metrics,
     logger: log,
     server: flags.server,
   });

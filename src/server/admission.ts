@@ -11,6 +11,8 @@ export interface AdmissionHandlerOptions {
   /** The pure core, bound to the store catalog and the server's InjectionConfig. */
   readonly plan: (target: InjectionTarget) => InjectionPlan;
   readonly writer: GeneratedObjectWriter;
+  /** True once the catalog the plan reads is loaded; before that no selected pod is decided. */
+  readonly isReady: () => boolean;
   /** Budget for ensuring the generated objects; shortened when the caller waits less. */
   readonly apiDeadlineMs: number;
   /** Makes the deadline signal; tests inject one they abort themselves. */
@@ -36,6 +38,8 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     }
     // The namespace comes from the request: at admission the object may not carry one.
     const plan = options.plan({ pod: request.object, namespace: request.namespace ?? '' });
+    // A half-loaded catalog would deny pods for stores that do exist.
+    if (plan.action !== 'skip' && !options.isReady()) return errored(uid, new ReviewError('NotReady'));
     switch (plan.action) {
       case 'skip':
         return allowed(uid, { logFields: { reason: plan.reason } });

@@ -27,6 +27,12 @@ export const ERRORS = {
   MissingUid: { httpStatus: 400, statusCode: 400, summary: 'AdmissionReview request has no uid' },
   InvalidRequest: { httpStatus: 400, statusCode: 400, summary: 'AdmissionReview request is malformed' },
   NotAPod: { httpStatus: 400, statusCode: 400, summary: 'the object under review is not a Pod' },
+  /** Stores are still loading: a denial now would be wrong, so the API server's failurePolicy decides. */
+  NotReady: {
+    httpStatus: 503,
+    statusCode: 503,
+    summary: 'the webhook is still loading its stores; the API server retries or applies its failurePolicy',
+  },
   /** The generated objects could not be ensured: the pod is refused so it never starts without them. */
   EnsureFailed: { httpStatus: 200, statusCode: 500, summary: 'could not create the generated objects' },
   InternalError: { httpStatus: 500, statusCode: 500, summary: 'internal error while reviewing the request' },

@@ -63,8 +63,18 @@ t.test('serve refuses to start without stores or a cluster, and says what to do'
   t.match(errors().at(-1)?.args[0], /--keep-alive-timeout-ms: must be a whole number, got "soon"/);
   t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--default-store', 'v', '--default-store-kind', 'Vault']), 2);
   t.match(errors().at(-1)?.args[0], /--default-store-kind must be ClusterSecretStore or SecretStore/);
+  t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--csi-provider', 'vaultt=openbao']), 2);
+  t.match(errors().at(-1)?.args[0], /--csi-provider 'vaultt=openbao': unknown backend 'vaultt'/);
   t.equal(await runServe(['--stores', 'x.yaml', '--tls-cert-file', 'c']), 2);
   t.match(errors().at(-1)?.args[0], /--tls-cert-file and --tls-key-file are required/);
+  t.equal(await runServe(['--stores', 'x.yaml', '--tls-auto']), 2);
+  t.match(errors().at(-1)?.args[0], /--tls-auto needs a cluster; it cannot be used with --stores/);
+  t.equal(await runServe(['--kubeconfig', 'k', '--tls-auto', '--dev-certs', 'd']), 2);
+  t.match(errors().at(-1)?.args[0], /--tls-auto excludes --tls-cert-file, --tls-key-file and --dev-certs/);
+  t.equal(await runServe(['--stores', 'x.yaml', '--dev-certs', 'd', '--orphan-grace-ms', '60000']), 2);
+  t.match(errors().at(-1)?.args[0], /--orphan-grace-ms only applies to a cluster/);
+  t.equal(await runServe(['--kubeconfig', 'k', '--tls-auto', '--orphan-grace-ms', 'later']), 2);
+  t.match(errors().at(-1)?.args[0], /--orphan-grace-ms: must be a whole number, got "later"/);
 });
 
 t.test('chooseRuntime: --stores is standalone; a kubeconfig or in-cluster config is a cluster', async (t) => {

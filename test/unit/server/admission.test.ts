@@ -24,7 +24,7 @@ class RecordingWriter implements GeneratedObjectWriter {
   }
 }
 
-function handler(plan: InjectionPlan, writer = new RecordingWriter(), deadline = new AbortController()) {
+function handler(plan: InjectionPlan, writer = new RecordingWriter(), deadline = new AbortController(), isReady = () => true) {
   const targets: InjectionTarget[] = [];
   const deadlinesMs: number[] = [];
   const admit = createAdmissionHandler({
@@ -33,6 +33,7 @@ function handler(plan: InjectionPlan, writer = new RecordingWriter(), deadline =
       return plan;
     },
     writer,
+    isReady,
     apiDeadlineMs: 5_000,
     deadlineSignal: (timeoutMs) => {
       deadlinesMs.push(timeoutMs);
@@ -179,4 +180,17 @@ t.test('the deadline follows the API server timeout when that is shorter', async
   await admit(request(), { ...context, callerTimeoutMs: 10_000 });
   await admit(request(), { ...context, callerTimeoutMs: 3_000 });
   t.same(deadlinesMs, [5_000, 5_000, 2_000]);
+});
+
+t.test('before the catalog is loaded, selected pods get a 503 instead of a wrong decision', async (t) => {
+  for (const plan of [injectPlan(), { action: 'deny', problems: [{ field: 'hybrid-secrets.io/store', message: 'unknown' }], warnings: [] } as InjectionPlan]) {
+    const { admit, writer } = handler(plan, new RecordingWriter(), new AbortController(), () => false);
+    const result = await admit(request(), context);
+    t.equal(result.httpStatus, 503);
+    t.equal(result.errorCode, 'NotReady');
+    t.equal(result.response.uid, '705ab4f5-6393-11e8-b7cc-42010a800002');
+    t.equal(writer.ensured.length, 0);
+  }
+  const { admit } = handler({ action: 'skip', reason: 'not-selected' }, new RecordingWriter(), new AbortController(), () => false);
+  t.equal((await admit(request(), context)).outcome, 'allowed', 'unselected pods pass while loading');
 });
