@@ -75,13 +75,14 @@ async function startServeCommand(options: WebhookTargetOptions): Promise<Running
 async function startWithKubeWriter(options: WebhookTargetOptions): Promise<RunningTarget> {
   const catalog = await loadStoreCatalogFile(options.storesFile, { defaultNamespace: 'default' });
   const config = { csiProviderNames: DEFAULT_CSI_PROVIDER_NAMES };
-  // Imported here so the `app` process does not load @kubernetes/client-node (serve does not).
+  // Imported here: only this target needs the fake cluster.
   const { startFakeCluster } = await import('./fake-cluster.ts');
   const cluster = await startFakeCluster();
   const app = buildApp({
     admission: createAdmissionHandler({
       plan: (target) => planInjection(target, catalog, config),
       writer: cluster.writer,
+      isReady: () => true,
       apiDeadlineMs: options.server.apiDeadlineMs,
     }),
     tls: new TlsMaterialHolder({ cert: options.serving.certPem, key: options.serving.keyPem }),
