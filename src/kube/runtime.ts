@@ -25,7 +25,7 @@ import { toKubeApiError } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionOptions } from './leader.ts';
 import { DEFAULT_RECONCILE_TIMING, Reconciler, type ReconcilerOptions } from './reconciler.ts';
-import { renderInjectedPod } from './render.ts';
+import { renderInjectedPod } from '../core/injected.ts';
 import { KubeObjectWriter } from './writer.ts';
 
 /** Well inside the API server's default webhook timeout (10 s), leaving time to answer. */

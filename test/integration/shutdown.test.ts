@@ -81,9 +81,17 @@ t.test('SIGTERM drains in-flight reviews and exits 0', async (t) => {
   await logged('shutting down: finishing in-flight reviews');
   await idleClosed;
   t.pass('the idle keep-alive connection was closed');
-  const refused = connect({ host: '127.0.0.1', port, servername: 'localhost', ca });
-  const [refusal] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
-  t.equal(refusal.code, 'ECONNREFUSED', 'new connections are refused');
+  // The listening socket's fd is released on a later event-loop turn than the idle connections
+  // are closed, so a connection can still land in the kernel's backlog and be reset; the listener
+  // must close right after, and from then on connections are refused.
+  let refusal: NodeJS.ErrnoException | undefined;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const refused = connect({ host: '127.0.0.1', port, servername: 'localhost', ca });
+    [refusal] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+    if (refusal.code !== 'ECONNRESET') break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.equal(refusal?.code, 'ECONNREFUSED', 'new connections are refused');
 
   // write, not end: the server, not the client, must close these connections.
   for (const { socket, body } of inFlight) socket.write(body);

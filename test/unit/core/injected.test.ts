@@ -2,7 +2,7 @@ import fjp from 'fast-json-patch';
 import t from 'tap';
 import { planInjection } from '../../../src/core/plan.ts';
 import type { InjectionTarget } from '../../../src/core/types.ts';
-import { renderInjectedPod } from '../../../src/kube/render.ts';
+import { renderInjectedPod } from '../../../src/core/injected.ts';
 import { MemoryStoreCatalog } from '../../../src/stores/catalog.ts';
 import { P, catalog, config, minimalPod, richPod } from '../../support/core-fixtures.ts';
 

@@ -1,4 +1,4 @@
-// Renders the generated objects of a pod the webhook already injected, for the reconciler.
+// Renders the generated objects of a pod the webhook already injected (used by the reconciler).
 //
 // planInjection skips injected pods, so this hands it the pod as it was before injection: the
 // same pod minus what the patch added (status annotation, our volume, its mounts, the env vars
@@ -6,9 +6,9 @@
 // an unchanged pod renders exactly the objects it mounts. Anything else — a denial, a changed
 // store — yields undefined, and the reconciler leaves the pod's objects as they are.
 import { STATUS_ANNOTATION } from '../contract/parse.ts';
-import { planInjection } from '../core/plan.ts';
-import type { GeneratedObjects, InjectionConfig, InjectionTarget } from '../core/types.ts';
-import { isRecord } from '../core/values.ts';
+import { planInjection } from './plan.ts';
+import type { GeneratedObjects, InjectionConfig, InjectionTarget } from './types.ts';
+import { isRecord } from './values.ts';
 import { CSI_DRIVER, VOLUME_NAME } from '../render/pod-patch.ts';
 import type { StoreCatalog } from '../stores/types.ts';
 
