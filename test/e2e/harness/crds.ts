@@ -57,13 +57,17 @@ async function moduleDir(crds: CrdModule): Promise<string | undefined> {
   return all.every((file) => existsSync(file)) ? join(dir, crds.dir) : undefined;
 }
 
-/** Finds the CRD files: each project's Go module first, the shared pinned copies otherwise. */
+/**
+ * Finds the CRD files: each project's Go module first, the shared pinned copies otherwise (or
+ * only, with HYBRID_SECRETS_E2E_CRDS=pinned: they are newer releases than the proxy serves whole).
+ */
 export async function locateCrds(repoRoot: string): Promise<CrdFiles> {
   const files: string[] = [];
   const sources: string[] = [];
   const sharedDir = resolve(repoRoot, '..', 'shared', 'crds');
+  const pinnedOnly = process.env['HYBRID_SECRETS_E2E_CRDS'] === 'pinned';
   for (const crds of [externalSecrets, secretsStoreCsiDriver]) {
-    const dir = await moduleDir(crds);
+    const dir = pinnedOnly ? undefined : await moduleDir(crds);
     if (dir !== undefined) {
       files.push(...crds.files.map((file) => join(dir, file)));
       sources.push(`${crds.module}@${crds.version} (Go module)`);
