@@ -2,7 +2,8 @@
 // their Go modules (through the Go module proxy), else from the pinned copies in ../shared/crds.
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { sharedCrdsDir } from '../../support/crds.ts';
 import { kubectlOk, run } from './kubectl.ts';
 
 interface CrdModule {
@@ -44,6 +45,14 @@ export interface CrdFiles {
   readonly source: string;
 }
 
+function pinnedCrdsDir(): string | undefined {
+  try {
+    return sharedCrdsDir();
+  } catch {
+    return undefined;
+  }
+}
+
 async function moduleDir(crds: CrdModule): Promise<string | undefined> {
   const result = await run('go', ['mod', 'download', '-json', `${crds.module}@${crds.version}`], {
     cwd: tmpdir(),
@@ -64,7 +73,7 @@ async function moduleDir(crds: CrdModule): Promise<string | undefined> {
 export async function locateCrds(repoRoot: string): Promise<CrdFiles> {
   const files: string[] = [];
   const sources: string[] = [];
-  const sharedDir = resolve(repoRoot, '..', 'shared', 'crds');
+  const sharedDir = pinnedCrdsDir();
   const pinnedOnly = process.env['HYBRID_SECRETS_E2E_CRDS'] === 'pinned';
   for (const crds of [externalSecrets, secretsStoreCsiDriver]) {
     const dir = pinnedOnly ? undefined : await moduleDir(crds);
@@ -73,9 +82,9 @@ export async function locateCrds(repoRoot: string): Promise<CrdFiles> {
       sources.push(`${crds.module}@${crds.version} (Go module)`);
       continue;
     }
-    const pinned = crds.files.map((file) => join(sharedDir, file));
-    if (!pinned.every((file) => existsSync(file))) {
-      throw new Error(`CRDs of ${crds.module}: neither its Go module nor ${sharedDir} could be read`);
+    const pinned = crds.files.map((file) => join(sharedDir ?? '', file));
+    if (sharedDir === undefined || !pinned.every((file) => existsSync(file))) {
+      throw new Error(`CRDs of ${crds.module}: neither its Go module nor ../shared/crds beside ${repoRoot} could be read`);
     }
     files.push(...pinned);
     sources.push(`${crds.module} (pinned copies in ${sharedDir})`);
