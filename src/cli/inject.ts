@@ -5,13 +5,11 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { text as readStream } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
-import { DEFAULT_STORE_KIND } from '../contract/parse.ts';
 import { isDnsSubdomain } from '../contract/rules.ts';
-import type { StoreKind } from '../contract/types.ts';
 import type { InjectionConfig } from '../core/types.ts';
 import { injectManifests } from '../manifests/inject.ts';
-import { isValidCsiProviderName, SUPPORTED_BACKENDS } from '../providers/index.ts';
 import { parseStoreCatalog } from '../stores/catalog.ts';
+import { INJECTION_FLAG_OPTIONS, INJECTION_FLAG_USAGE, injectionConfigFromFlags } from './injection-flags.ts';
 
 const USAGE = `usage: hybrid-secrets inject -f <file|-> --stores <file> [flags]
 
@@ -26,10 +24,7 @@ flags:
                                   Namespace labels are matched against ClusterSecretStore conditions
   -o, --output <file>             write here (atomically) instead of standard output
       --namespace <ns>            namespace of documents that set none (default: default)
-      --default-store <name>      store for pods that name none
-      --default-store-kind <kind> ClusterSecretStore (default) or SecretStore
-      --csi-provider <backend=name>
-                                  CSI provider name for an ESO backend, e.g. vault=openbao (repeatable)
+${INJECTION_FLAG_USAGE}
   -h, --help                      show this help
 
 Exit status: 0 on success, 1 when an input is invalid (every problem is printed as
@@ -58,9 +53,7 @@ function parseFlags(argv: string[]): InjectFlags | 'help' {
         stores: { type: 'string' },
         output: { type: 'string', short: 'o' },
         namespace: { type: 'string' },
-        'default-store': { type: 'string' },
-        'default-store-kind': { type: 'string' },
-        'csi-provider': { type: 'string', multiple: true },
+        ...INJECTION_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -73,37 +66,18 @@ function parseFlags(argv: string[]): InjectFlags | 'help' {
   const namespace = values.namespace ?? 'default';
   if (!isDnsSubdomain(namespace) || namespace.includes('.')) throw new UsageError(`--namespace '${namespace}' is not a namespace name`);
 
-  const kindValue = values['default-store-kind'] ?? DEFAULT_STORE_KIND;
-  if (kindValue !== 'ClusterSecretStore' && kindValue !== 'SecretStore') {
-    throw new UsageError(`--default-store-kind must be ClusterSecretStore or SecretStore, not '${kindValue}'`);
-  }
-  const kind: StoreKind = kindValue;
-  const storeName = values['default-store'];
-  if (storeName !== undefined && !isDnsSubdomain(storeName)) throw new UsageError(`--default-store '${storeName}' is not a store name`);
-  if (storeName === undefined && values['default-store-kind'] !== undefined) {
-    throw new UsageError('--default-store-kind needs --default-store');
-  }
-
-  const csiProviderNames: Record<string, string> = {};
-  for (const entry of values['csi-provider'] ?? []) {
-    const match = /^([a-zA-Z0-9]+)=(.+)$/.exec(entry);
-    if (match === null) throw new UsageError(`--csi-provider '${entry}' must look like <backend>=<provider name>, e.g. vault=openbao`);
-    const [, backend = '', name = ''] = match;
-    if (!SUPPORTED_BACKENDS.includes(backend)) {
-      throw new UsageError(`--csi-provider '${entry}': unknown backend '${backend}'; supported: ${SUPPORTED_BACKENDS.join(', ')}`);
-    }
-    if (!isValidCsiProviderName(name)) throw new UsageError(`--csi-provider '${entry}': '${name}' is not a valid CSI provider name`);
-    csiProviderNames[backend] = name;
+  let config: InjectionConfig;
+  try {
+    config = injectionConfigFromFlags(values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   return {
     filename: values.filename,
     stores: values.stores,
     ...(values.output !== undefined && { output: values.output }),
     namespace,
-    config: Object.freeze({
-      csiProviderNames: Object.freeze(csiProviderNames),
-      ...(storeName !== undefined && { defaultStore: { name: storeName, kind } }),
-    }),
+    config,
   };
 }
 

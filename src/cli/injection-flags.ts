@@ -1,5 +1,5 @@
-// The flags that build the InjectionConfig of `serve`: the default store and the CSI provider
-// names. Validated once; errors name the flag. Same flags, rules and messages as `inject`.
+// The flags that build the InjectionConfig of `serve` and `inject`: the default store and the
+// CSI provider names. Validated once; errors name the flag.
 import { DEFAULT_STORE_KIND } from '../contract/parse.ts';
 import { isDnsSubdomain } from '../contract/rules.ts';
 import type { InjectionConfig } from '../core/types.ts';

@@ -80,8 +80,8 @@ export interface LeaseApi {
   replace(record: LeaseRecord, resourceVersion: string, signal: AbortSignal): Promise<StoredLease>;
 }
 
-/** Per-request options: the AbortSignal and, for apply, the SSA content type. */
-function requestOptions(signal: AbortSignal, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
+/** Per-request options: the AbortSignal and, for patches, the content type. */
+export function requestOptions(signal: AbortSignal, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
     pre(context: RequestContext) {
       context.setSignal(signal);
@@ -93,11 +93,14 @@ function requestOptions(signal: AbortSignal, contentType?: string): Configuratio
   return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }
 
-async function call<T>(request: () => Promise<T>): Promise<T> {
+/** Runs one client-node request; failures become KubeApiErrors, prefixed with `what` when given. */
+export async function call<T>(request: () => Promise<T>, what?: string): Promise<T> {
   try {
     return await request();
   } catch (error) {
-    throw toKubeApiError(error);
+    const apiError = toKubeApiError(error);
+    if (what !== undefined) apiError.message = `${what}: ${apiError.message}`;
+    throw apiError;
   }
 }
 

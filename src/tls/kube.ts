@@ -1,16 +1,9 @@
 // Kubernetes implementations of the self-managed TLS interfaces (rotator.ts), with
 // @kubernetes/client-node. Both touch exactly one object, by name, matching the RBAC in
 // deploy/tls-auto-rbac.yaml: the TLS Secret (get, patch) and the webhook configuration (get, patch).
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  Observable,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type RequestContext,
-} from '@kubernetes/client-node';
-import { isConflict, toKubeApiError } from '../kube/errors.ts';
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { call, requestOptions } from '../kube/api.ts';
+import { isConflict } from '../kube/errors.ts';
 import { TLS_SECRET_KEYS } from './rotation.ts';
 import type { CaBundlePublisher, TlsSecretStore } from './rotator.ts';
 
@@ -34,8 +27,9 @@ export class ClientNodeTlsSecretStore implements TlsSecretStore {
   }
 
   async read(): Promise<{ data: Record<string, string>; resourceVersion: string }> {
-    const secret = await call(`read Secret ${this.namespace}/${this.name}`, () =>
-      this.api.readNamespacedSecret({ namespace: this.namespace, name: this.name }, requestOptions(this.requestTimeoutMs)),
+    const secret = await call(
+      () => this.api.readNamespacedSecret({ namespace: this.namespace, name: this.name }, requestOptions(AbortSignal.timeout(this.requestTimeoutMs))),
+      `read Secret ${this.namespace}/${this.name}`,
     );
     const data: Record<string, string> = {};
     for (const [key, value] of Object.entries(secret.data ?? {})) data[key] = Buffer.from(value, 'base64').toString('utf8');
@@ -50,11 +44,13 @@ export class ClientNodeTlsSecretStore implements TlsSecretStore {
     for (const key of Object.values(TLS_SECRET_KEYS)) patch[key] = null;
     for (const [key, value] of Object.entries(data)) patch[key] = Buffer.from(value, 'utf8').toString('base64');
     try {
-      await call(`update Secret ${this.namespace}/${this.name}`, () =>
-        this.api.patchNamespacedSecret(
-          { namespace: this.namespace, name: this.name, body: { metadata: { resourceVersion }, data: patch } },
-          requestOptions(this.requestTimeoutMs, MERGE_PATCH),
-        ),
+      await call(
+        () =>
+          this.api.patchNamespacedSecret(
+            { namespace: this.namespace, name: this.name, body: { metadata: { resourceVersion }, data: patch } },
+            requestOptions(AbortSignal.timeout(this.requestTimeoutMs), MERGE_PATCH),
+          ),
+        `update Secret ${this.namespace}/${this.name}`,
       );
       return true;
     } catch (error) {
@@ -90,41 +86,20 @@ export class ClientNodeCaBundlePublisher implements CaBundlePublisher {
       { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
       ...webhooks.map((_, i) => ({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle })),
     ];
-    await call(`update caBundle of MutatingWebhookConfiguration ${this.name}`, () =>
-      this.api.patchMutatingWebhookConfiguration({ name: this.name, body: patch }, requestOptions(this.requestTimeoutMs, JSON_PATCH)),
+    await call(
+      () => this.api.patchMutatingWebhookConfiguration({ name: this.name, body: patch }, requestOptions(AbortSignal.timeout(this.requestTimeoutMs), JSON_PATCH)),
+      `update caBundle of MutatingWebhookConfiguration ${this.name}`,
     );
   }
 
   private async get(): Promise<{ resourceVersion: string; webhooks: { caBundle?: string }[] }> {
-    const config = await call(`read MutatingWebhookConfiguration ${this.name}`, () =>
-      this.api.readMutatingWebhookConfiguration({ name: this.name }, requestOptions(this.requestTimeoutMs)),
+    const config = await call(
+      () => this.api.readMutatingWebhookConfiguration({ name: this.name }, requestOptions(AbortSignal.timeout(this.requestTimeoutMs))),
+      `read MutatingWebhookConfiguration ${this.name}`,
     );
     return {
       resourceVersion: config.metadata?.resourceVersion ?? '',
       webhooks: (config.webhooks ?? []).map((w) => ({ caBundle: w.clientConfig.caBundle })),
     };
-  }
-}
-
-/** Bounds every request in time and sets the patch content type. */
-function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
-  const middleware: ObservableMiddleware = {
-    pre(context: RequestContext) {
-      context.setSignal(AbortSignal.timeout(timeoutMs));
-      if (contentType !== undefined) context.setHeaderParam('Content-Type', contentType);
-      return new Observable(Promise.resolve(context));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
-
-async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    const apiError = toKubeApiError(error);
-    apiError.message = `${what}: ${apiError.message}`;
-    throw apiError;
   }
 }
