@@ -44,6 +44,22 @@ const keyVaultList = fc
   )
   .map((secrets) => secrets.map(({ property, ...rest }, i) => (i % 3 === 2 ? { ...rest, property } : rest)) as SecretSpec[]);
 
+// Secret Manager lists: mostly valid secret IDs and versions, so both outcomes are frequent.
+const secretManagerList = fc
+  .uniqueArray(
+    fc.record(
+      {
+        name: secretName,
+        key: fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,30}$/) }, { weight: 1, arbitrary: text }),
+        property: text,
+        version: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 99 }).map(String) }, { weight: 1, arbitrary: text }),
+      },
+      { requiredKeys: ['name', 'key'] },
+    ),
+    { minLength: 1, maxLength: 8, selector: (s) => s.name },
+  )
+  .map((secrets) => secrets as SecretSpec[]);
+
 const role = fc.option(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), { nil: undefined });
 
 /** Parses a parameter the way a provider would, checking both YAML versions agree. */
@@ -177,7 +193,7 @@ t.test('gcpsm: one entry per secret with its path and JSON key', async (t) => {
   const store = clusterStore({ gcpsm: { projectID: 'proj' } });
   const counter = acceptanceCounter();
   fc.assert(
-    fc.property(secretList, (secrets) => {
+    fc.property(secretManagerList, (secrets) => {
       const req = request(secrets);
       const result = mapToCsi(store, req, noConfig);
       checkShape(result);
