@@ -115,11 +115,18 @@ function computeSharedPlan(input: SharedInput, catalog: StoreCatalog, config: In
 // Memo of shared plans. The pods of one rollout ask for the same objects, and computing them
 // (contract, provider parameters, rendering, hash) is most of a plan's cost. Bounded, and only
 // for catalogs that say when they change (StoreCatalog.generation): any change drops it all.
+// One entry per namespace, workload and owner, holding the annotations it was computed from:
+// comparing them is cheaper than hashing them into a key, and a workload's pods share them.
 const SHARED_PLANS_MAX = 1024;
+interface MemoEntry {
+  /** The `hybrid-secrets.io/*` annotations, as alternating keys and values in pod order. */
+  readonly annotations: readonly string[];
+  readonly plan: SharedPlan;
+}
 interface SharedPlanMemo {
   readonly config: InjectionConfig;
   generation: number;
-  readonly plans: LruMap<string, SharedPlan>;
+  readonly entries: LruMap<string, MemoEntry>;
 }
 const memos = new WeakMap<StoreCatalog, SharedPlanMemo>();
 
@@ -128,29 +135,39 @@ function sharedPlan(input: SharedInput, catalog: StoreCatalog, config: Injection
   if (generation === undefined) return computeSharedPlan(input, catalog, config);
   let memo = memos.get(catalog);
   if (memo === undefined || memo.config !== config) {
-    memo = { config, generation, plans: new LruMap(SHARED_PLANS_MAX) };
+    memo = { config, generation, entries: new LruMap(SHARED_PLANS_MAX) };
     memos.set(catalog, memo);
   } else if (memo.generation !== generation) {
-    memo.plans.clear();
+    memo.entries.clear();
     memo.generation = generation;
   }
-  const key = sharedPlanKey(input);
-  let plan = memo.plans.get(key);
-  if (plan === undefined) {
-    // Frozen: every review of the workload gets these objects, so nobody may change them.
-    plan = deepFreeze(computeSharedPlan(input, catalog, config));
-    memo.plans.set(key, plan);
-  }
+  const { namespace, workload, owner, annotations } = input;
+  const key = JSON.stringify([namespace, workload, owner === undefined ? null : [owner.apiVersion, owner.kind, owner.name, owner.uid]]);
+  const entry = memo.entries.get(key);
+  if (entry !== undefined && sameContractAnnotations(entry.annotations, annotations)) return entry.plan;
+  // Frozen: every review of the workload gets these objects, so nobody may change them.
+  const plan = deepFreeze(computeSharedPlan(input, catalog, config));
+  memo.entries.set(key, { annotations: contractAnnotations(annotations), plan });
   return plan;
 }
 
-/** Exactly what computeSharedPlan reads: only the `hybrid-secrets.io/*` annotations matter. */
-function sharedPlanKey({ annotations, namespace, workload, owner }: SharedInput): string {
-  const parts: unknown[] = [namespace, workload, owner === undefined ? null : [owner.apiVersion, owner.kind, owner.name, owner.uid]];
-  for (const key in annotations) {
-    if (key.startsWith(ANNOTATION_PREFIX)) parts.push(key, annotations[key]);
+/** Only the `hybrid-secrets.io/*` annotations are read by the contract. */
+function contractAnnotations(annotations: Readonly<Record<string, string>>): string[] {
+  const pairs: string[] = [];
+  for (const key of Object.keys(annotations)) {
+    if (key.startsWith(ANNOTATION_PREFIX)) pairs.push(key, annotations[key]!);
   }
-  return JSON.stringify(parts);
+  return pairs;
+}
+
+function sameContractAnnotations(pairs: readonly string[], annotations: Readonly<Record<string, string>>): boolean {
+  let index = 0;
+  for (const key of Object.keys(annotations)) {
+    if (!key.startsWith(ANNOTATION_PREFIX)) continue;
+    if (pairs[index] !== key || pairs[index + 1] !== annotations[key]) return false;
+    index += 2;
+  }
+  return index === pairs.length;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -179,8 +179,10 @@ t.test('what the memo is keyed on: annotations, namespace, workload and owner', 
   // Annotations outside hybrid-secrets.io/ do not matter, so they share the generated objects.
   const restarted = richPod();
   (restarted.metadata.annotations as Record<string, string>)['kubectl.kubernetes.io/restartedAt'] = '2026-02-02T00:00:00Z';
+  const again = planInjection({ pod: richPod(), namespace: 'team-a' }, catalog, config);
   const same = planInjection({ pod: restarted, namespace: 'team-a' }, catalog, config);
-  t.equal(same.action === 'inject' && same.objects, base.objects, 'the same generated objects, from the memo');
+  t.ok(again.action === 'inject' && same.action === 'inject' && same.objects === again.objects, 'the same generated objects, from the memo');
+  t.same(again, base);
 });
 
 t.test('shared results are frozen: no review can change another one\'s objects', async (t) => {
