@@ -7,17 +7,19 @@ import {
   STATUS_INJECTED,
   STORE_ANNOTATION,
   STORE_KIND_ANNOTATION,
+  type ParsedContract,
 } from '../contract/parse.ts';
-import type { InjectionRequest, Problem } from '../contract/types.ts';
+import { ANNOTATION_PREFIX, type InjectionRequest, type Problem, type StoreRef } from '../contract/types.ts';
 import { mapToCsi } from '../providers/index.ts';
 import type { CsiProviderSpec } from '../providers/types.ts';
 import { externalSecretData, renderExternalSecret, renderSecretProviderClass } from '../render/objects.ts';
 import { podPatch, VOLUME_NAME } from '../render/pod-patch.ts';
 import { resolveStore } from '../stores/access.ts';
 import type { StoreCatalog } from '../stores/types.ts';
+import { LruMap } from './lru.ts';
 import { controllerOf, generatedName, specHash, workloadLabel, workloadOf } from './names.ts';
 import { readPod, selectTargets } from './pod.ts';
-import type { InjectionConfig, InjectionPlan, InjectionTarget } from './types.ts';
+import type { GeneratedObjects, InjectionConfig, InjectionPlan, InjectionTarget, OwnerRef } from './types.ts';
 
 export function planInjection(target: InjectionTarget, catalog: StoreCatalog, config: InjectionConfig): InjectionPlan {
   const { pod, problems: podProblems } = readPod(target.pod);
@@ -27,7 +29,10 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
   const hasVolume = pod.volumeNames.includes(VOLUME_NAME);
   if (injected && hasVolume) return { action: 'skip', reason: 'already-injected' };
 
-  const contract = parseContract(pod.annotations);
+  const owner = controllerOf(pod.metadata);
+  const workload = target.workload ?? workloadOf(pod.metadata, owner);
+  const shared = sharedPlan({ annotations: pod.annotations, namespace: target.namespace, workload, owner }, catalog, config);
+  const { contract } = shared;
   const problems: Problem[] = [...podProblems, ...contract.problems];
   if (hasVolume) {
     problems.push({
@@ -36,51 +41,139 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
     });
   }
   const { targets, problems: targetProblems } = selectTargets(contract.request, pod);
-  problems.push(...targetProblems);
+  problems.push(...targetProblems, ...shared.storeProblems);
 
-  // A store annotation that failed its rules must not fall back to the default store.
-  const storeRejected = contract.problems.some((p) => p.field === STORE_ANNOTATION || p.field === STORE_KIND_ANNOTATION);
-  const resolution = storeRejected
-    ? undefined
-    : resolveStore(contract.request.store, config.defaultStore, target.namespace, catalog);
-  if (resolution !== undefined && !resolution.ok) problems.push(resolution.problem);
-
-  let csi: CsiProviderSpec | undefined;
-  if (resolution?.ok === true && contract.request.secrets.length > 0) {
-    const mapped = mapToCsi(resolution.store, { ...contract.request, store: resolution.ref }, config);
-    if (mapped.ok) csi = mapped.spec;
-    else problems.push(...mapped.problems);
-  }
-
-  if (problems.length > 0 || resolution?.ok !== true || csi === undefined) {
+  const { generated } = shared;
+  if (problems.length > 0 || generated === undefined) {
     return { action: 'deny', problems, warnings: contract.warnings };
   }
-
-  const request: InjectionRequest = { ...contract.request, store: resolution.ref };
-  const esData = externalSecretData(request, resolution.ref);
-  const hash = specHash(esData, csi);
-  const owner = controllerOf(pod.metadata);
-  const workload = target.workload ?? workloadOf(pod.metadata, owner);
-  const identity = {
-    name: generatedName(workload, hash),
-    namespace: target.namespace,
-    specHash: hash,
-    workloadLabel: workloadLabel(workload),
-    ...(owner !== undefined && { owner }),
-  };
   return {
     action: 'inject',
-    patch: podPatch(pod, request, targets, identity.name),
-    objects: {
-      name: identity.name,
-      namespace: identity.namespace,
-      specHash: hash,
-      workload: identity.workloadLabel,
-      ...(owner !== undefined && { owner }),
-      externalSecret: renderExternalSecret(identity, esData),
-      secretProviderClass: renderSecretProviderClass(identity, csi),
-    },
+    patch: podPatch(pod, generated.request, targets, generated.objects.name),
+    objects: generated.objects,
     warnings: contract.warnings,
-    store: resolution.ref,
+    store: generated.request.store!,
   };
+}
+
+/** Everything a plan reads that is not the pod's containers and volumes. */
+interface SharedInput {
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly namespace: string;
+  readonly workload: string;
+  readonly owner: OwnerRef | undefined;
+}
+
+/**
+ * The part of a plan that pods with the same annotations, namespace and workload share: the
+ * contract, the store and its CSI mapping, the generated objects and their hash.
+ */
+interface SharedPlan {
+  readonly contract: ParsedContract;
+  /** From resolving the store and mapping it to a CSI provider, in that order. */
+  readonly storeProblems: readonly Problem[];
+  /** Present when the store resolved and mapped; `request.store` is the resolved store. */
+  readonly generated?: { readonly request: InjectionRequest & { readonly store: StoreRef }; readonly objects: GeneratedObjects };
+}
+
+function computeSharedPlan(input: SharedInput, catalog: StoreCatalog, config: InjectionConfig): SharedPlan {
+  const contract = parseContract(input.annotations);
+  // A store annotation that failed its rules must not fall back to the default store.
+  const storeRejected = contract.problems.some((p) => p.field === STORE_ANNOTATION || p.field === STORE_KIND_ANNOTATION);
+  if (storeRejected) return { contract, storeProblems: [] };
+  const resolution = resolveStore(contract.request.store, config.defaultStore, input.namespace, catalog);
+  if (!resolution.ok) return { contract, storeProblems: [resolution.problem] };
+  if (contract.request.secrets.length === 0) return { contract, storeProblems: [] };
+
+  const request = { ...contract.request, store: resolution.ref };
+  const mapped = mapToCsi(resolution.store, request, config);
+  if (!mapped.ok) return { contract, storeProblems: mapped.problems };
+  const csi: CsiProviderSpec = mapped.spec;
+
+  const esData = externalSecretData(request, resolution.ref);
+  const hash = specHash(esData, csi);
+  const { owner } = input;
+  const identity = {
+    name: generatedName(input.workload, hash),
+    namespace: input.namespace,
+    specHash: hash,
+    workloadLabel: workloadLabel(input.workload),
+    ...(owner !== undefined && { owner }),
+  };
+  const objects: GeneratedObjects = {
+    name: identity.name,
+    namespace: identity.namespace,
+    specHash: hash,
+    workload: identity.workloadLabel,
+    ...(owner !== undefined && { owner }),
+    externalSecret: renderExternalSecret(identity, esData),
+    secretProviderClass: renderSecretProviderClass(identity, csi),
+  };
+  return { contract, storeProblems: [], generated: { request, objects } };
+}
+
+// Memo of shared plans. The pods of one rollout ask for the same objects, and computing them
+// (contract, provider parameters, rendering, hash) is most of a plan's cost. Bounded, and only
+// for catalogs that say when they change (StoreCatalog.generation): any change drops it all.
+// One entry per namespace, workload and owner, holding the annotations it was computed from:
+// comparing them is cheaper than hashing them into a key, and a workload's pods share them.
+const SHARED_PLANS_MAX = 1024;
+interface MemoEntry {
+  /** The `hybrid-secrets.io/*` annotations, as alternating keys and values in pod order. */
+  readonly annotations: readonly string[];
+  readonly plan: SharedPlan;
+}
+interface SharedPlanMemo {
+  readonly config: InjectionConfig;
+  generation: number;
+  readonly entries: LruMap<string, MemoEntry>;
+}
+const memos = new WeakMap<StoreCatalog, SharedPlanMemo>();
+
+function sharedPlan(input: SharedInput, catalog: StoreCatalog, config: InjectionConfig): SharedPlan {
+  const { generation } = catalog;
+  if (generation === undefined) return computeSharedPlan(input, catalog, config);
+  let memo = memos.get(catalog);
+  if (memo === undefined || memo.config !== config) {
+    memo = { config, generation, entries: new LruMap(SHARED_PLANS_MAX) };
+    memos.set(catalog, memo);
+  } else if (memo.generation !== generation) {
+    memo.entries.clear();
+    memo.generation = generation;
+  }
+  const { namespace, workload, owner, annotations } = input;
+  const key = JSON.stringify([namespace, workload, owner === undefined ? null : [owner.apiVersion, owner.kind, owner.name, owner.uid]]);
+  const entry = memo.entries.get(key);
+  if (entry !== undefined && sameContractAnnotations(entry.annotations, annotations)) return entry.plan;
+  // Frozen: every review of the workload gets these objects, so nobody may change them.
+  const plan = deepFreeze(computeSharedPlan(input, catalog, config));
+  memo.entries.set(key, { annotations: contractAnnotations(annotations), plan });
+  return plan;
+}
+
+/** Only the `hybrid-secrets.io/*` annotations are read by the contract. */
+function contractAnnotations(annotations: Readonly<Record<string, string>>): string[] {
+  const pairs: string[] = [];
+  for (const key of Object.keys(annotations)) {
+    if (key.startsWith(ANNOTATION_PREFIX)) pairs.push(key, annotations[key]!);
+  }
+  return pairs;
+}
+
+function sameContractAnnotations(pairs: readonly string[], annotations: Readonly<Record<string, string>>): boolean {
+  let index = 0;
+  for (const key of Object.keys(annotations)) {
+    if (!key.startsWith(ANNOTATION_PREFIX)) continue;
+    if (pairs[index] !== key || pairs[index + 1] !== annotations[key]) return false;
+    index += 2;
+  }
+  return index === pairs.length;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

@@ -46,11 +46,15 @@ export function readPod(pod: { readonly metadata?: unknown; readonly spec?: unkn
   const metadata = isRecord(rawMetadata) ? rawMetadata : {};
   const rawAnnotations = metadata.annotations;
   const annotationsPresent = rawAnnotations !== undefined && rawAnnotations !== null;
-  if (annotationsPresent && !isStringMap(rawAnnotations)) problem('metadata.annotations', 'must map names to string values');
+  const annotationsValid = annotationsPresent && isStringMap(rawAnnotations);
+  if (annotationsPresent && !annotationsValid) problem('metadata.annotations', 'must map names to string values');
   // Keep the string entries of a malformed map: a selected pod must be denied, not skipped.
-  const annotations = isRecord(rawAnnotations)
-    ? Object.fromEntries(Object.entries(rawAnnotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
-    : {};
+  // A well-formed map is read in place (never written): this runs for every pod.
+  const annotations = annotationsValid
+    ? rawAnnotations
+    : isRecord(rawAnnotations)
+      ? Object.fromEntries(Object.entries(rawAnnotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+      : {};
 
   const rawSpec = isRecord(pod) ? pod.spec : undefined;
   const spec = isRecord(rawSpec) ? rawSpec : {};
@@ -64,9 +68,7 @@ export function readPod(pod: { readonly metadata?: unknown; readonly spec?: unkn
   const rawVolumes = spec.volumes;
   const volumesPresent = rawVolumes !== undefined && rawVolumes !== null;
   if (volumesPresent && !Array.isArray(rawVolumes)) problem('spec.volumes', 'must be a list');
-  const volumeNames = Array.isArray(rawVolumes)
-    ? rawVolumes.flatMap((volume: unknown) => (isRecord(volume) && typeof volume.name === 'string' ? [volume.name] : []))
-    : [];
+  const volumeNames = Array.isArray(rawVolumes) ? stringFields(rawVolumes, 'name') : [];
 
   return {
     pod: {
@@ -108,12 +110,23 @@ function readContainers(
       list,
       index,
       hasVolumeMounts: mounts !== undefined,
-      mountPaths: (mounts ?? []).flatMap((mount) => (isRecord(mount) && typeof mount.mountPath === 'string' ? [mount.mountPath] : [])),
+      mountPaths: mounts === undefined ? [] : stringFields(mounts, 'mountPath'),
       hasEnv: env !== undefined,
-      envNames: (env ?? []).flatMap((variable) => (isRecord(variable) && typeof variable.name === 'string' ? [variable.name] : [])),
+      envNames: env === undefined ? [] : stringFields(env, 'name'),
     });
   });
   return views;
+}
+
+/** The string values of `field` in the objects of `items`; other items are skipped. */
+function stringFields(items: readonly unknown[], field: string): string[] {
+  const values: string[] = [];
+  for (const item of items) {
+    if (!isRecord(item)) continue;
+    const value = item[field];
+    if (typeof value === 'string') values.push(value);
+  }
+  return values;
 }
 
 function readList(value: unknown, field: string, problem: (field: string, message: string) => void): unknown[] | undefined {

@@ -12,9 +12,21 @@ export interface StoreCaches {
 
 export class InformerStoreCatalog implements StoreCatalog {
   private readonly caches: StoreCaches;
+  #generation = 0;
 
   constructor(caches: StoreCaches) {
     this.caches = caches;
+    // Every event (add, update, delete, re-list) comes after the cache changed.
+    const bump = (): void => {
+      this.#generation += 1;
+    };
+    caches.clusterSecretStores.onEvent(bump);
+    caches.secretStores.onEvent(bump);
+    caches.namespaces.onEvent(bump);
+  }
+
+  get generation(): number {
+    return this.#generation;
   }
 
   clusterStore(name: string): EsoStore | undefined {

@@ -1,6 +1,7 @@
 // The runtime for trying the webhook without a cluster: stores come from a YAML file and the
 // generated objects are logged instead of created. Reviews are answered exactly as in a
 // cluster, so the patch and the denials can be checked locally.
+import { LruMap } from '../core/lru.ts';
 import type { GeneratedObjectWriter, GeneratedObjects, Runtime } from '../core/types.ts';
 import { loadStoreCatalogFile } from '../stores/catalog.ts';
 import type { StoreCatalog } from '../stores/types.ts';
@@ -10,9 +11,17 @@ export interface StandaloneLog {
   debug(fields: object, message: string): void;
 }
 
-/** Logs what a cluster runtime would apply: names at info, the rendered objects at debug. */
+/** Objects whose info line was written; a cluster applies each spec once, too. */
+const REPORTED_MAX = 1024;
+
+/**
+ * Logs what a cluster runtime would apply: names at info, once per object name and spec hash
+ * (as a cluster writes each once, not once per pod), and the rendered objects at debug.
+ */
 export class LoggingObjectWriter implements GeneratedObjectWriter {
   readonly #log: StandaloneLog;
+  /** `namespace/name` → spec hash last reported. */
+  readonly #reported = new LruMap<string, string>(REPORTED_MAX);
 
   constructor(log: StandaloneLog) {
     this.#log = log;
@@ -21,6 +30,11 @@ export class LoggingObjectWriter implements GeneratedObjectWriter {
   async ensure(objects: GeneratedObjects, options: { readonly signal: AbortSignal }): Promise<void> {
     options.signal.throwIfAborted();
     const where = `${objects.namespace}/${objects.name}`;
+    if (this.#reported.get(where) === objects.specHash) {
+      this.#log.debug({ externalSecret: where, specHash: objects.specHash }, 'standalone: generated objects already reported');
+      return;
+    }
+    this.#reported.set(where, objects.specHash);
     this.#log.info(
       { externalSecret: where, secretProviderClass: where, specHash: objects.specHash, workload: objects.workload },
       'standalone: not creating the generated objects (no cluster)',

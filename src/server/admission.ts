@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Problem } from '../contract/types.ts';
 import type { GeneratedObjectWriter, InjectionPlan, InjectionTarget } from '../core/types.ts';
+import { deadlineSignal, systemClock, type Clock } from '../kube/clock.ts';
 import { ensureDeadlineMs } from './caller-timeout.ts';
 import { ReviewError } from './errors.ts';
 import { allowed, denied, errored, patched, type AdmissionRequest, type ReviewResult } from './review.ts';
@@ -15,8 +16,8 @@ export interface AdmissionHandlerOptions {
   readonly isReady: () => boolean;
   /** Budget for ensuring the generated objects; shortened when the caller waits less. */
   readonly apiDeadlineMs: number;
-  /** Makes the deadline signal; tests inject one they abort themselves. */
-  readonly deadlineSignal?: (timeoutMs: number) => AbortSignal;
+  /** Times the deadline; tests pass a fake one. */
+  readonly clock?: Clock;
 }
 
 /** What the handler knows about the HTTP call besides the review. */
@@ -29,7 +30,7 @@ export interface AdmissionContext {
 export type AdmissionHandler = (request: AdmissionRequest, context: AdmissionContext) => Promise<ReviewResult>;
 
 export function createAdmissionHandler(options: AdmissionHandlerOptions): AdmissionHandler {
-  const deadlineSignal = options.deadlineSignal ?? ((timeoutMs: number) => AbortSignal.timeout(timeoutMs));
+  const clock = options.clock ?? systemClock;
 
   return async function admit(request, context) {
     const { uid } = request;
@@ -52,7 +53,15 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
         const logFields = { generated: plan.objects.name, store: `${plan.store.kind}/${plan.store.name}` };
         if (!request.dryRun) {
           const deadlineMs = ensureDeadlineMs(options.apiDeadlineMs, context.callerTimeoutMs);
-          const failure = await ensureWithin(options.writer, plan, deadlineSignal(deadlineMs), deadlineMs);
+          // Released as soon as the writer is done: a timer per review would otherwise outlive
+          // the review by the whole deadline.
+          const deadline = deadlineSignal(clock, deadlineMs, () => new Error(`deadline of ${deadlineMs} ms passed`));
+          let failure: string | undefined;
+          try {
+            failure = await ensureWithin(options.writer, plan, deadline.signal, deadlineMs);
+          } finally {
+            deadline.release();
+          }
           if (failure !== undefined) {
             return errored(uid, new ReviewError('EnsureFailed', failure), { warnings: plan.warnings, logFields });
           }
@@ -82,7 +91,6 @@ async function ensureWithin(
 ): Promise<string | undefined> {
   const what = `ExternalSecret and SecretProviderClass ${plan.objects.namespace}/${plan.objects.name}`;
   const timedOut = `timed out after ${deadlineMs} ms ensuring ${what}`;
-  if (signal.aborted) return timedOut;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<string>((resolve) => {
     onAbort = () => resolve(timedOut);

@@ -38,6 +38,11 @@ export class MemoryStoreCatalog implements StoreCatalog {
     return this.#namespaces.get(namespace);
   }
 
+  /** Never changes: the contents are fixed when the catalog is built. */
+  get generation(): number {
+    return 0;
+  }
+
   get size(): number {
     return this.#clusterStores.size + this.#namespacedStores.size;
   }

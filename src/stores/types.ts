@@ -47,4 +47,10 @@ export interface StoreCatalog {
   namespacedStore(namespace: string, name: string): EsoStore | undefined;
   /** Labels of a namespace; undefined when the namespace is unknown. */
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  /**
+   * Changes whenever any lookup above could answer differently (a store or namespace added,
+   * changed or removed). Planning memoises what it derives from the catalog for one generation;
+   * a catalog without it is read afresh for every pod.
+   */
+  readonly generation?: number;
 }

@@ -2,6 +2,7 @@ import t from 'tap';
 import type { GeneratedObjectWriter, GeneratedObjects, InjectionPlan, InjectionTarget } from '../../../src/core/types.ts';
 import { createAdmissionHandler, denialMessage } from '../../../src/server/admission.ts';
 import { decodeReview, type AdmissionRequest } from '../../../src/server/review.ts';
+import { FakeClock } from '../kube/fakes.ts';
 import { captureLogger, injectPlan, review, samplePatch, type ReviewParts } from './fixtures/reviews.ts';
 
 const context = { log: captureLogger().logger };
@@ -24,9 +25,9 @@ class RecordingWriter implements GeneratedObjectWriter {
   }
 }
 
-function handler(plan: InjectionPlan, writer = new RecordingWriter(), deadline = new AbortController(), isReady = () => true) {
+function handler(plan: InjectionPlan, writer = new RecordingWriter(), isReady = () => true) {
   const targets: InjectionTarget[] = [];
-  const deadlinesMs: number[] = [];
+  const clock = new FakeClock();
   const admit = createAdmissionHandler({
     plan: (target) => {
       targets.push(target);
@@ -35,12 +36,9 @@ function handler(plan: InjectionPlan, writer = new RecordingWriter(), deadline =
     writer,
     isReady,
     apiDeadlineMs: 5_000,
-    deadlineSignal: (timeoutMs) => {
-      deadlinesMs.push(timeoutMs);
-      return deadline.signal;
-    },
+    clock,
   });
-  return { admit, targets, writer, deadline, deadlinesMs };
+  return { admit, targets, writer, clock };
 }
 
 t.test('inject: ensures the generated objects, then answers with the patch and warnings', async (t) => {
@@ -132,9 +130,9 @@ t.test('a writer failure refuses the pod with the writer message', async (t) => 
 
 t.test('the deadline answers the review even when the writer ignores its signal', async (t) => {
   const writer = new RecordingWriter(() => new Promise<void>(() => {}));
-  const { admit, deadline } = handler(injectPlan(), writer);
+  const { admit, clock } = handler(injectPlan(), writer);
   const pending = admit(request(), context);
-  deadline.abort();
+  await clock.advance(5_000);
   const result = await pending;
   t.equal(result.errorCode, 'EnsureFailed');
   t.match(result.response.status?.message, /timed out after 5000 ms ensuring ExternalSecret and SecretProviderClass team-a\/web-0a1b2c3d/);
@@ -144,29 +142,37 @@ t.test('a writer that gives up on abort is reported as a timeout', async (t) => 
   const writer = new RecordingWriter(
     (signal) => new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
   );
-  const { admit, deadline } = handler(injectPlan(), writer);
+  const { admit, clock } = handler(injectPlan(), writer);
   const pending = admit(request(), context);
-  deadline.abort();
+  await clock.advance(5_000);
   t.match((await pending).response.status?.message, /timed out after 5000 ms/);
 });
 
-t.test('the writer receives the deadline signal', async (t) => {
+t.test('the writer receives the deadline signal, which aborts when the deadline passes', async (t) => {
   let received: AbortSignal | undefined;
   const writer = new RecordingWriter(async (signal) => {
     received = signal;
+    return new Promise<void>(() => {});
   });
-  const { admit, deadline } = handler(injectPlan(), writer);
-  await admit(request(), context);
-  t.equal(received, deadline.signal);
+  const { admit, clock } = handler(injectPlan(), writer);
+  const pending = admit(request(), context);
+  await clock.advance(4_999);
+  t.equal(received?.aborted, false);
+  await clock.advance(1);
+  t.equal(received?.aborted, true);
+  t.equal((await pending).errorCode, 'EnsureFailed');
 });
 
-t.test('an already expired deadline does not call the writer', async (t) => {
-  const deadline = new AbortController();
-  deadline.abort();
-  const { admit, writer } = handler(injectPlan(), new RecordingWriter(), deadline);
-  const result = await admit(request(), context);
-  t.equal(result.errorCode, 'EnsureFailed');
-  t.equal(writer.ensured.length, 0);
+t.test('the deadline timer is released as soon as the writer is done, whatever the outcome', async (t) => {
+  for (const behaviour of [async () => {}, async () => Promise.reject(new Error('refused'))]) {
+    const { admit, clock } = handler(injectPlan(), new RecordingWriter(behaviour));
+    await admit(request(), context);
+    t.equal(clock.pendingTimers(), 0);
+  }
+  const { admit, clock } = handler(injectPlan(), new RecordingWriter(async () => new Promise<void>(() => {})));
+  void admit(request(), context);
+  await clock.advance(1);
+  t.equal(clock.pendingTimers(), 1, 'while the writer works, its deadline runs');
 });
 
 t.test('denialMessage', async (t) => {
@@ -175,22 +181,23 @@ t.test('denialMessage', async (t) => {
 });
 
 t.test('the deadline follows the API server timeout when that is shorter', async (t) => {
-  const { admit, deadlinesMs } = handler(injectPlan());
-  await admit(request(), context);
-  await admit(request(), { ...context, callerTimeoutMs: 10_000 });
-  await admit(request(), { ...context, callerTimeoutMs: 3_000 });
-  t.same(deadlinesMs, [5_000, 5_000, 2_000]);
+  for (const [callerTimeoutMs, deadlineMs] of [[undefined, 5_000], [10_000, 5_000], [3_000, 2_000]] as const) {
+    const { admit, clock } = handler(injectPlan(), new RecordingWriter(async () => new Promise<void>(() => {})));
+    const pending = admit(request(), callerTimeoutMs === undefined ? context : { ...context, callerTimeoutMs });
+    await clock.advance(deadlineMs);
+    t.match((await pending).response.status?.message, new RegExp(`timed out after ${deadlineMs} ms`));
+  }
 });
 
 t.test('before the catalog is loaded, selected pods get a 503 instead of a wrong decision', async (t) => {
   for (const plan of [injectPlan(), { action: 'deny', problems: [{ field: 'hybrid-secrets.io/store', message: 'unknown' }], warnings: [] } as InjectionPlan]) {
-    const { admit, writer } = handler(plan, new RecordingWriter(), new AbortController(), () => false);
+    const { admit, writer } = handler(plan, new RecordingWriter(), () => false);
     const result = await admit(request(), context);
     t.equal(result.httpStatus, 503);
     t.equal(result.errorCode, 'NotReady');
     t.equal(result.response.uid, '705ab4f5-6393-11e8-b7cc-42010a800002');
     t.equal(writer.ensured.length, 0);
   }
-  const { admit } = handler({ action: 'skip', reason: 'not-selected' }, new RecordingWriter(), new AbortController(), () => false);
+  const { admit } = handler({ action: 'skip', reason: 'not-selected' }, new RecordingWriter(), () => false);
   t.equal((await admit(request(), context)).outcome, 'allowed', 'unselected pods pass while loading');
 });

@@ -23,6 +23,18 @@ t.test('the logging writer names the objects at info and keeps their content for
   t.match(log.lines[1], { level: 'debug', fields: { externalSecret: { kind: 'ExternalSecret' } } });
 });
 
+t.test('each object is reported at info once, like a cluster writes it once', async (t) => {
+  const log = recordingLog();
+  const writer = new LoggingObjectWriter(log);
+  const signal = new AbortController().signal;
+  await writer.ensure(generatedObjects('team-a', 'web-0a1b2c3d'), { signal });
+  await writer.ensure(generatedObjects('team-a', 'web-0a1b2c3d'), { signal });
+  await writer.ensure(generatedObjects('team-b', 'web-0a1b2c3d'), { signal });
+  const info = log.lines.filter((line) => line.level === 'info').map((line) => line.fields.externalSecret);
+  t.same(info, ['team-a/web-0a1b2c3d', 'team-b/web-0a1b2c3d'], 'the repeat in team-a is not reported again');
+  t.match(log.lines[2], { level: 'debug', message: 'standalone: generated objects already reported', fields: { externalSecret: 'team-a/web-0a1b2c3d' } });
+});
+
 t.test('an aborted signal rejects like a real writer would', async (t) => {
   const controller = new AbortController();
   controller.abort();
