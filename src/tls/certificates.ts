@@ -168,10 +168,14 @@ function newCertificate(publicKey: forge.pki.rsa.PublicKey, now: Date, validityM
   return cert;
 }
 
-/** 128 random bits, with the top bit cleared so the DER integer stays positive. */
-function randomSerialNumber(): string {
+/**
+ * 126 random bits as a 16-byte DER integer whose first byte is 0x40–0x7f: positive (top bit
+ * clear) and minimally encoded (never a leading zero byte). Go's x509 parser, and so the API
+ * server calling the webhook, rejects a negative or non-minimal serial as malformed.
+ */
+export function randomSerialNumber(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  bytes[0] = 0x40 | ((bytes[0] ?? 0) & 0x3f);
   return bytes.toString('hex');
 }
 

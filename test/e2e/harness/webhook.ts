@@ -140,14 +140,20 @@ export async function serviceAccountToken(kube: Cluster, account: { name: string
 }
 
 /**
- * Starts one webhook replica with deploy/'s container args, except that TLS comes from files
- * signed by the run's CA (instead of --tls-auto) and it listens on a free loopback port.
+ * Starts one webhook replica with deploy/'s container args on a free loopback port. TLS comes
+ * from files signed by the run's CA instead of --tls-auto, unless `selfManagedTls` keeps
+ * deploy/'s --tls-auto: then readiness is probed with the CA the webhook puts in its Secret.
  */
 export async function startWebhook(
   t: TestContext,
   kube: Cluster,
   manifests: DeployManifests,
-  options: { readonly name: string; readonly port?: number; readonly extraArgs?: readonly string[] },
+  options: {
+    readonly name: string;
+    readonly port?: number;
+    readonly extraArgs?: readonly string[];
+    readonly selfManagedTls?: { readonly secretName: string };
+  },
 ): Promise<RunningWebhook> {
   // Logs and files per scenario file, so a failure's webhook log is easy to find.
   const scenario = basename(process.argv[1] ?? 'scenario', '.test.ts');
@@ -155,12 +161,16 @@ export async function startWebhook(
   const dir = join(kube.state.runDir, processName);
   mkdirSync(dir, { recursive: true });
   const caPem = readFileSync(kube.state.caCertFile, 'utf8');
-  const ca = loadCertificateAuthority(caPem, readFileSync(kube.state.caKeyFile, 'utf8'));
-  const serving = ca.issue({ commonName: 'hybrid-secrets', usage: 'server', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] });
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  writeFileSync(certFile, serving.certPem, { mode: 0o600 });
-  writeFileSync(keyFile, serving.keyPem, { mode: 0o600 });
+  const tlsArgs: string[] = [];
+  if (options.selfManagedTls === undefined) {
+    const ca = loadCertificateAuthority(caPem, readFileSync(kube.state.caKeyFile, 'utf8'));
+    const serving = ca.issue({ commonName: 'hybrid-secrets', usage: 'server', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] });
+    const certFile = join(dir, 'tls.crt');
+    const keyFile = join(dir, 'tls.key');
+    writeFileSync(certFile, serving.certPem, { mode: 0o600 });
+    writeFileSync(keyFile, serving.keyPem, { mode: 0o600 });
+    tlsArgs.push(`--tls-cert-file=${certFile}`, `--tls-key-file=${keyFile}`);
+  }
 
   const token = await serviceAccountToken(kube, manifests.serviceAccount);
   const kubeconfig = join(dir, 'kubeconfig');
@@ -168,12 +178,13 @@ export async function startWebhook(
 
   const port = options.port ?? (await freePort());
   const args = [
-    ...manifests.containerArgs.filter((arg) => !/^--(port|host)\b/.test(arg) && arg !== '--tls-auto'),
+    ...manifests.containerArgs.filter(
+      (arg) => !/^--(port|host)\b/.test(arg) && (arg !== '--tls-auto' || options.selfManagedTls !== undefined),
+    ),
     // Loopback only: the API server is the one caller.
     '--host=127.0.0.1',
     `--port=${port}`,
-    `--tls-cert-file=${certFile}`,
-    `--tls-key-file=${keyFile}`,
+    ...tlsArgs,
     ...(options.extraArgs ?? []),
   ];
   const webhook = startProcess({
@@ -191,7 +202,9 @@ export async function startWebhook(
     },
   });
   t.teardown(() => webhook.stop());
-  await waitUntilReady(webhook, { url: `https://127.0.0.1:${port}/readyz`, tls: { ca: caPem } }, 60_000);
+  const readinessCa =
+    options.selfManagedTls === undefined ? caPem : await selfManagedCa(kube, manifests.serviceAccount.namespace, options.selfManagedTls.secretName);
+  await waitUntilReady(webhook, { url: `https://127.0.0.1:${port}/readyz`, tls: { ca: readinessCa } }, 60_000);
   t.comment(`webhook ${options.name} serving on 127.0.0.1:${port} as ${manifests.serviceAccount.namespace}/${manifests.serviceAccount.name}`);
   return {
     name: options.name,
@@ -201,4 +214,13 @@ export async function startWebhook(
     stop: () => webhook.stop(),
     kill: () => webhook.kill(),
   };
+}
+
+/** The CA certificate a --tls-auto webhook keeps in its TLS Secret, once it has written one. */
+export async function selfManagedCa(kube: Cluster, namespace: string, secretName: string): Promise<string> {
+  return eventually(`the webhook to write a CA into Secret ${namespace}/${secretName}`, async () => {
+    const secret = await kube.core.readNamespacedSecret({ namespace, name: secretName });
+    const ca = secret.data?.['ca.crt'];
+    return ca === undefined ? undefined : Buffer.from(ca, 'base64').toString('utf8');
+  });
 }

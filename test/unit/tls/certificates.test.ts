@@ -10,11 +10,24 @@ import {
   createWebhookCertificates,
   describeCertificate,
   isSignedBy,
+  randomSerialNumber,
   serviceSubjectAltNames,
 } from '../../../src/tls/certificates.ts';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+t.test('serial numbers are positive, minimally encoded DER integers (Go rejects others)', async (t) => {
+  for (let i = 0; i < 5000; i++) {
+    const serial = randomSerialNumber();
+    const first = Number.parseInt(serial.slice(0, 2), 16);
+    if (serial.length !== 32 || first < 0x01 || first > 0x7f) {
+      t.fail(`serial ${serial} would be negative or carry a leading zero byte`);
+      return;
+    }
+  }
+  t.pass('5000 serials checked');
+});
 
 t.test('service SANs cover every name the API server may use, plus loopback', async (t) => {
   t.same(serviceSubjectAltNames('hs', 'sys'), [
