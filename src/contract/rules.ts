@@ -54,14 +54,21 @@ export function checkEnvName(value: string): string | undefined {
     : `'${value}' is not a valid environment variable name; use a C identifier: letters, digits and '_', not starting with a digit`;
 }
 
+/** Go's time.ParseDuration (without a sign) in nanoseconds; undefined when `text` is not one. */
+export function parseGoDurationNs(text: string): number | undefined {
+  if (!GO_DURATION.test(text)) return undefined;
+  let totalNs = 0;
+  for (const [, amount, unit] of text.matchAll(GO_DURATION_PART)) {
+    totalNs += Number(amount) * (NANOSECONDS[unit ?? ''] ?? 0);
+  }
+  return totalNs;
+}
+
 /** A Go duration as ExternalSecret `refreshInterval` takes it; `0` means fetch once, never refresh. */
 export function checkRefreshInterval(value: string): string | undefined {
   const allowed = `use a Go duration such as 1h, 30m, 1h30m or 90s (units ns, us, ms, s, m, h); 0 syncs once and never refreshes`;
-  if (!GO_DURATION.test(value)) return `'${value}' is not a duration; ${allowed}`;
-  let totalNs = 0;
-  for (const [, amount, unit] of value.matchAll(GO_DURATION_PART)) {
-    totalNs += Number(amount) * (NANOSECONDS[unit ?? ''] ?? 0);
-  }
+  const totalNs = parseGoDurationNs(value);
+  if (totalNs === undefined) return `'${value}' is not a duration; ${allowed}`;
   if (totalNs > MAX_DURATION_NS) return `'${value}' is longer than a Go duration can hold (about 292 years); ${allowed}`;
   return undefined;
 }

@@ -2,6 +2,7 @@
 import { ANNOTATION_PREFIX } from '../contract/types.ts';
 import type { Problem } from '../contract/types.ts';
 import type { EsoStore } from '../stores/types.ts';
+import { isRecord } from '../core/values.ts';
 import type { CsiProviderResult } from './types.ts';
 
 export const STORE_FIELD = `${ANNOTATION_PREFIX}store`;
@@ -29,10 +30,6 @@ export function storeProblem(store: EsoStore, message: string): Problem {
 
 export function failed(problems: readonly Problem[]): CsiProviderResult {
   return { ok: false, problems };
-}
-
-export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The object at `key`, or undefined when absent or not an object. */
