@@ -3,7 +3,7 @@
 // autocannon's own histogram rounds to whole milliseconds, too coarse for a sub-ms webhook.
 import { Agent, request as httpsRequest } from 'node:https';
 import autocannon from 'autocannon';
-import { summarizeLatency, type LatencySummary } from './report.ts';
+import { summarizeLatency, type LoadFigures } from './report.ts';
 
 export interface LoadOptions {
   readonly port: number;
@@ -16,16 +16,9 @@ export interface LoadOptions {
   readonly onTick?: () => void;
 }
 
-export interface LoadResult {
-  readonly durationMs: number;
+export interface LoadResult extends LoadFigures {
   /** Every response's latency, for pooling slices before taking percentiles. */
   readonly latenciesMs: readonly number[];
-  readonly requests: number;
-  readonly requestsPerSecond: number;
-  readonly latency: LatencySummary;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
 }
 
 export const MUTATE_PATH = '/mutate';

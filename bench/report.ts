@@ -12,11 +12,8 @@ export interface LatencySummary {
   readonly maxMs: number;
 }
 
-/** One load phase: one target, one corpus class, one concurrency. */
-export interface PhaseResult {
-  readonly target: Target;
-  readonly class: CorpusClass;
-  readonly connections: number;
+/** What one load run measured. */
+export interface LoadFigures {
   readonly durationMs: number;
   readonly requests: number;
   readonly requestsPerSecond: number;
@@ -25,6 +22,13 @@ export interface PhaseResult {
   readonly non2xx: number;
   readonly errors: number;
   readonly timeouts: number;
+}
+
+/** One load phase: one target, one corpus class, one concurrency. */
+export interface PhaseResult extends LoadFigures {
+  readonly target: Target;
+  readonly class: CorpusClass;
+  readonly connections: number;
   /** CPU time (user + system) the server process spent during the phase. */
   readonly serverCpuMs: number;
   /** Peak RSS of the server process since it started, at the end of the phase. */
