@@ -1,11 +1,11 @@
 // `hybrid-secrets certs`: a CA and a serving certificate for the webhook Service (and for
 // localhost), written to a directory; prints the caBundle for the webhook configuration.
-import { randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { isDnsSubdomain } from '../contract/rules.ts';
+import { isDnsLabel } from '../contract/rules.ts';
 import { caBundle, createWebhookCertificates, type WebhookCertificates } from '../tls/certificates.ts';
+import { writeFileAtomically } from './files.ts';
+import { parseCommandFlags, UsageError } from './flags.ts';
 
 /** File names inside the output directory (the names a kubernetes.io/tls Secret uses, plus the CA). */
 export const CERT_FILES = Object.freeze({
@@ -30,32 +30,27 @@ flags:
   -h, --help               show this help`;
 
 export async function runCerts(argv: string[]): Promise<number> {
+  const usageError = (message: string): number => {
+    console.error(`hybrid-secrets certs: ${message}\n\n${USAGE}`);
+    return 2;
+  };
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: 'string' },
-        service: { type: 'string', default: 'hybrid-secrets' },
-        namespace: { type: 'string', default: 'hybrid-secrets' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    values = parseCommandFlags(argv, {
+      out: { type: 'string' },
+      service: { type: 'string', default: 'hybrid-secrets' },
+      namespace: { type: 'string', default: 'hybrid-secrets' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    });
   } catch (error) {
-    console.error(`hybrid-secrets certs: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    if (!(error instanceof UsageError)) throw error;
+    return usageError(error.message);
   }
   if (values.help === true) {
     console.log(USAGE);
     return 0;
   }
-  const usageError = (message: string): number => {
-    console.error(`hybrid-secrets certs: ${message}\n\n${USAGE}`);
-    return 2;
-  };
   if (values.out === undefined || values.out === '') return usageError('--out is required');
   if (!isDnsLabel(values.service)) return usageError(`--service '${values.service}' is not a Service name`);
   if (!isDnsLabel(values.namespace)) return usageError(`--namespace '${values.namespace}' is not a namespace name`);
@@ -98,17 +93,7 @@ export async function writeCertificateFiles(
       }
     }
   }
-  for (const [name, content, mode] of files) {
-    const target = join(directory, name);
-    const temporary = join(directory, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      await writeFile(temporary, content, { mode, flag: 'wx' });
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
-  }
+  for (const [name, content, mode] of files) await writeFileAtomically(join(directory, name), content, mode);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -120,7 +105,3 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Service and namespace names are DNS labels (no dots). */
-function isDnsLabel(name: string): boolean {
-  return isDnsSubdomain(name) && !name.includes('.') && name.length <= 63;
-}

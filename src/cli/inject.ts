@@ -1,14 +1,13 @@
 // `hybrid-secrets inject`: what the webhook would do to manifests, offline (for GitOps pipelines
 // and for reviewing a change before it reaches a cluster).
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { text as readStream } from 'node:stream/consumers';
-import { parseArgs } from 'node:util';
-import { isDnsSubdomain } from '../contract/rules.ts';
+import { isDnsLabel } from '../contract/rules.ts';
 import type { InjectionConfig } from '../core/types.ts';
 import { injectManifests } from '../manifests/inject.ts';
 import { parseStoreCatalog } from '../stores/catalog.ts';
+import { writeFileAtomically } from './files.ts';
+import { parseCommandFlags, UsageError } from './flags.ts';
 import { INJECTION_FLAG_OPTIONS, INJECTION_FLAG_USAGE, injectionConfigFromFlags } from './injection-flags.ts';
 
 const USAGE = `usage: hybrid-secrets inject -f <file|-> --stores <file> [flags]
@@ -31,8 +30,6 @@ Exit status: 0 on success, 1 when an input is invalid (every problem is printed 
 <file>: document <n> (<Kind>/<name>): <field>: <message>, documents counted from 1, and no
 output is written), 2 on a usage error.`;
 
-class UsageError extends Error {}
-
 interface InjectFlags {
   readonly filename: string;
   readonly stores: string;
@@ -42,29 +39,19 @@ interface InjectFlags {
 }
 
 function parseFlags(argv: string[]): InjectFlags | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        filename: { type: 'string', short: 'f' },
-        stores: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        namespace: { type: 'string' },
-        ...INJECTION_FLAG_OPTIONS,
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseCommandFlags(argv, {
+    filename: { type: 'string', short: 'f' },
+    stores: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    namespace: { type: 'string' },
+    ...INJECTION_FLAG_OPTIONS,
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help === true) return 'help';
   if (values.filename === undefined || values.filename === '') throw new UsageError('-f/--filename is required');
   if (values.stores === undefined || values.stores === '') throw new UsageError('--stores is required');
   const namespace = values.namespace ?? 'default';
-  if (!isDnsSubdomain(namespace) || namespace.includes('.')) throw new UsageError(`--namespace '${namespace}' is not a namespace name`);
+  if (!isDnsLabel(namespace)) throw new UsageError(`--namespace '${namespace}' is not a namespace name`);
 
   let config: InjectionConfig;
   try {
@@ -119,7 +106,7 @@ export async function runInject(argv: string[]): Promise<number> {
   }
   try {
     if (flags.output === undefined) await writeStdout(result.output);
-    else await writeAtomically(flags.output, result.output);
+    else await writeFileAtomically(flags.output, result.output, 0o644);
   } catch (error) {
     console.error(`hybrid-secrets inject: cannot write the output: ${(error as Error).message}`);
     return 1;
@@ -128,16 +115,6 @@ export async function runInject(argv: string[]): Promise<number> {
 }
 
 /** Write to a temporary file beside the target, then rename: readers never see half a file. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, text, { flag: 'wx', mode: 0o644 });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
 
 function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {

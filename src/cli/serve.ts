@@ -3,7 +3,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { planInjection } from '../core/plan.ts';
@@ -29,6 +28,7 @@ import { FileTlsSource } from '../tls/reloader.ts';
 import { startSelfManagedTls } from '../tls/self-managed.ts';
 import type { TlsSource } from '../tls/source.ts';
 import { CERT_FILES, writeCertificateFiles } from './certs.ts';
+import { parseCommandFlags, UsageError } from './flags.ts';
 import { INJECTION_FLAG_OPTIONS, INJECTION_FLAG_USAGE, injectionConfigFromFlags } from './injection-flags.ts';
 
 const d = DEFAULT_SERVER_OPTIONS;
@@ -69,8 +69,6 @@ HTTP:
   -h, --help                      show this help`;
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
-
-class UsageError extends Error {}
 
 type TlsFlags =
   | { readonly mode: 'files'; readonly certFile: string; readonly keyFile: string }
@@ -199,37 +197,27 @@ async function startRuntime(
 }
 
 function parseFlags(argv: string[], environment: Environment): ServeFlags | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stores: { type: 'string' },
-        'stores-namespace': { type: 'string' },
-        kubeconfig: { type: 'string' },
-        'tls-cert-file': { type: 'string' },
-        'tls-key-file': { type: 'string' },
-        'dev-certs': { type: 'string' },
-        'tls-auto': { type: 'boolean' },
-        'orphan-grace-ms': { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'api-deadline-ms': { type: 'string' },
-        'body-limit-bytes': { type: 'string' },
-        'keep-alive-timeout-ms': { type: 'string' },
-        'headers-timeout-ms': { type: 'string' },
-        'request-timeout-ms': { type: 'string' },
-        'shutdown-grace-ms': { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
-        ...INJECTION_FLAG_OPTIONS,
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseCommandFlags(argv, {
+    stores: { type: 'string' },
+    'stores-namespace': { type: 'string' },
+    kubeconfig: { type: 'string' },
+    'tls-cert-file': { type: 'string' },
+    'tls-key-file': { type: 'string' },
+    'dev-certs': { type: 'string' },
+    'tls-auto': { type: 'boolean' },
+    'orphan-grace-ms': { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'api-deadline-ms': { type: 'string' },
+    'body-limit-bytes': { type: 'string' },
+    'keep-alive-timeout-ms': { type: 'string' },
+    'headers-timeout-ms': { type: 'string' },
+    'request-timeout-ms': { type: 'string' },
+    'shutdown-grace-ms': { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+    ...INJECTION_FLAG_OPTIONS,
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help === true) return 'help';
 
   const runtime = chooseRuntime(

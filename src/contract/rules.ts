@@ -4,6 +4,7 @@
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
 const SECRET_NAME_MAX = 40;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_LABEL_MAX = 63;
 const DNS_SUBDOMAIN_MAX = 253;
 const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Go's time.ParseDuration grammar without a sign: "0", or one or more <number><unit>.
@@ -35,6 +36,11 @@ export function checkSecretName(name: string): string | undefined {
   if (name.length > SECRET_NAME_MAX) return `secret name '${name}' is ${name.length} characters long; ${allowed}`;
   if (!SECRET_NAME.test(name)) return `secret name '${name}' is invalid; ${allowed}`;
   return undefined;
+}
+
+/** A DNS-1123 label, the name rule of namespaces and Services (no dots, at most 63 characters). */
+export function isDnsLabel(value: string): boolean {
+  return value.length <= DNS_LABEL_MAX && DNS_LABEL.test(value);
 }
 
 /** A DNS-1123 subdomain, the name rule of SecretStore and ClusterSecretStore. */

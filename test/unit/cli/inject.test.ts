@@ -145,6 +145,8 @@ t.test('usage errors exit 2; unreadable files exit 1', async (t) => {
     ['-f', example('deployment.yaml'), '--stores', stores, '--default-store-kind', 'Store', '--default-store', 'x'],
     ['-f', example('deployment.yaml'), '--stores', stores, '--default-store-kind', 'SecretStore'],
     ['-f', example('deployment.yaml'), '--stores', stores, '--namespace', 'Bad_NS'],
+    ['-f', example('deployment.yaml'), '--stores', stores, '--namespace', 'a.b'],
+    ['-f', example('deployment.yaml'), '--stores', stores, '--namespace', 'n'.repeat(64)],
   ];
   for (const args of cases) {
     const result = await run(args);
