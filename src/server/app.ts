@@ -9,6 +9,7 @@ import type { AdmissionHandler } from './admission.ts';
 import { parseGoDurationMs } from './caller-timeout.ts';
 import { ReviewError, type ErrorCode } from './errors.ts';
 import { registerHealthRoutes } from './health.ts';
+import { useJsonBodyParser } from './json-body.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
 import type { ServerOptions } from './options.ts';
 import { decodeReview, errored, reviewBody, type ReviewHandler } from './review.ts';
@@ -87,6 +88,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Only JSON is a review; without this, text/plain bodies would reach the handler as strings.
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
   app.post<{ Querystring: { timeout?: unknown } }>(MUTATE_PATH, async (request, reply) => {
     const callerTimeoutMs = parseGoDurationMs(request.query.timeout);
     const result = await review({
