@@ -32,7 +32,7 @@ t.test('prototype-poisoning keys are refused however they are spelled', async (t
     '{"constr\\u0075ctor":{"prototype":{}}}',
     '\ufeff{"__proto__":{}}',
   ];
-  for (const text of refused) t.throws(() => parseJsonBody(text), undefined, text);
+  for (const text of refused) t.throws(() => parseJsonBody(text), SyntaxError, text);
 });
 
 t.test('ordinary bodies parse as JSON.parse parses them, escapes and all', async (t) => {
