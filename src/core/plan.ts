@@ -1,5 +1,6 @@
 // The one pure entry point shared by the webhook, `inject` and the reconciler:
 // pod (or pod template) + stores + configuration → skip | deny (every problem) | inject.
+import type { Operation } from 'fast-json-patch';
 import {
   isSelected,
   parseContract,
@@ -13,12 +14,12 @@ import { ANNOTATION_PREFIX, type InjectionRequest, type Problem, type StoreRef }
 import { mapToCsi } from '../providers/index.ts';
 import type { CsiProviderSpec } from '../providers/types.ts';
 import { externalSecretData, renderExternalSecret, renderSecretProviderClass } from '../render/objects.ts';
-import { podPatch, VOLUME_NAME } from '../render/pod-patch.ts';
+import { podPatch, podPatchShape, VOLUME_NAME } from '../render/pod-patch.ts';
 import { resolveStore } from '../stores/access.ts';
 import type { StoreCatalog } from '../stores/types.ts';
 import { LruMap } from './lru.ts';
 import { controllerOf, generatedName, specHash, workloadLabel, workloadOf } from './names.ts';
-import { readPod, selectTargets } from './pod.ts';
+import { readPod, selectTargets, type ContainerView, type PodView } from './pod.ts';
 import type { GeneratedObjects, InjectionConfig, InjectionPlan, InjectionTarget, OwnerRef } from './types.ts';
 
 export function planInjection(target: InjectionTarget, catalog: StoreCatalog, config: InjectionConfig): InjectionPlan {
@@ -31,7 +32,8 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
 
   const owner = controllerOf(pod.metadata);
   const workload = target.workload ?? workloadOf(pod.metadata, owner);
-  const shared = sharedPlan({ annotations: pod.annotations, namespace: target.namespace, workload, owner }, catalog, config);
+  const memo = sharedPlan({ annotations: pod.annotations, namespace: target.namespace, workload, owner }, catalog, config);
+  const shared = memo.plan;
   const { contract } = shared;
   const problems: Problem[] = [...podProblems, ...contract.problems];
   if (hasVolume) {
@@ -49,7 +51,7 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
   }
   return {
     action: 'inject',
-    patch: podPatch(pod, generated.request, targets, generated.objects.name),
+    patch: memoisedPodPatch(memo.patches, pod, generated, targets),
     objects: generated.objects,
     warnings: contract.warnings,
     store: generated.request.store!,
@@ -118,10 +120,14 @@ function computeSharedPlan(input: SharedInput, catalog: StoreCatalog, config: In
 // One entry per namespace, workload and owner, holding the annotations it was computed from:
 // comparing them is cheaper than hashing them into a key, and a workload's pods share them.
 const SHARED_PLANS_MAX = 1024;
+/** Pod shapes remembered per shared plan (a workload's pods normally have one). */
+const PATCH_SHAPES_MAX = 8;
 interface MemoEntry {
   /** The `hybrid-secrets.io/*` annotations, as alternating keys and values in pod order. */
   readonly annotations: readonly string[];
   readonly plan: SharedPlan;
+  /** Patches by podPatchShape, frozen: the encoded patch is reused by identity (review.ts). */
+  readonly patches: LruMap<string, readonly Operation[]>;
 }
 interface SharedPlanMemo {
   readonly config: InjectionConfig;
@@ -130,9 +136,14 @@ interface SharedPlanMemo {
 }
 const memos = new WeakMap<StoreCatalog, SharedPlanMemo>();
 
-function sharedPlan(input: SharedInput, catalog: StoreCatalog, config: InjectionConfig): SharedPlan {
+/** The shared plan, and the memo of its patches when it came from (or went into) the memo. */
+function sharedPlan(
+  input: SharedInput,
+  catalog: StoreCatalog,
+  config: InjectionConfig,
+): { readonly plan: SharedPlan; readonly patches?: MemoEntry['patches'] } {
   const { generation } = catalog;
-  if (generation === undefined) return computeSharedPlan(input, catalog, config);
+  if (generation === undefined) return { plan: computeSharedPlan(input, catalog, config) };
   let memo = memos.get(catalog);
   if (memo === undefined || memo.config !== config) {
     memo = { config, generation, entries: new LruMap(SHARED_PLANS_MAX) };
@@ -144,11 +155,29 @@ function sharedPlan(input: SharedInput, catalog: StoreCatalog, config: Injection
   const { namespace, workload, owner, annotations } = input;
   const key = JSON.stringify([namespace, workload, owner === undefined ? null : [owner.apiVersion, owner.kind, owner.name, owner.uid]]);
   const entry = memo.entries.get(key);
-  if (entry !== undefined && sameContractAnnotations(entry.annotations, annotations)) return entry.plan;
+  if (entry !== undefined && sameContractAnnotations(entry.annotations, annotations)) return entry;
   // Frozen: every review of the workload gets these objects, so nobody may change them.
   const plan = deepFreeze(computeSharedPlan(input, catalog, config));
-  memo.entries.set(key, { annotations: contractAnnotations(annotations), plan });
-  return plan;
+  const created: MemoEntry = { annotations: contractAnnotations(annotations), plan, patches: new LruMap(PATCH_SHAPES_MAX) };
+  memo.entries.set(key, created);
+  return created;
+}
+
+function memoisedPodPatch(
+  patches: MemoEntry['patches'] | undefined,
+  pod: PodView,
+  generated: NonNullable<SharedPlan['generated']>,
+  targets: readonly ContainerView[],
+): readonly Operation[] {
+  const fresh = () => podPatch(pod, generated.request, targets, generated.objects.name);
+  if (patches === undefined) return fresh();
+  const shape = podPatchShape(pod, targets);
+  let patch = patches.get(shape);
+  if (patch === undefined) {
+    patch = deepFreeze(fresh());
+    patches.set(shape, patch);
+  }
+  return patch;
 }
 
 /** Only the `hybrid-secrets.io/*` annotations are read by the contract. */

@@ -49,6 +49,19 @@ export function podPatch(
   return operations;
 }
 
+/**
+ * Everything podPatch reads from the pod and the targets, as a short string. For one request and
+ * object name, pods with the same shape get the same patch: the pods of a workload differ in
+ * names and token volumes, not in these.
+ */
+export function podPatchShape(pod: PodView, targets: readonly ContainerView[]): string {
+  let shape = `${pod.hasMetadata ? 'M' : 'm'}${pod.hasAnnotations ? 'A' : 'a'}${pod.hasVolumes ? 'V' : 'v'}`;
+  for (const target of targets) {
+    shape += `|${target.list === 'containers' ? 'c' : 'i'}${target.index}${target.hasVolumeMounts ? 'M' : 'm'}${target.hasEnv ? 'E' : 'e'}`;
+  }
+  return shape;
+}
+
 /** Adds the whole array when it is missing, else appends its one item. */
 function appendTo(path: string, exists: boolean, items: readonly [unknown]): Operation {
   return exists ? { op: 'add', path: `${path}/-`, value: items[0] } : { op: 'add', path, value: [...items] };

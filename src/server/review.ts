@@ -106,11 +106,24 @@ export function patched(uid: string, operations: readonly PatchOperation[], opti
       uid,
       allowed: true,
       patchType: 'JSONPatch',
-      patch: Buffer.from(JSON.stringify(operations), 'utf8').toString('base64'),
+      patch: encodePatch(operations),
       ...warningsOf(options.warnings),
     },
     ...logFieldsOf(options.logFields),
   };
+}
+
+// The core shares one frozen patch among the pods of a workload (src/core/plan.ts); frozen
+// operations cannot change, so their encoding is computed once and found by identity.
+const encodedPatches = new WeakMap<readonly PatchOperation[], string>();
+
+/** base64 of the JSON Patch document, as `response.patch` carries it. */
+function encodePatch(operations: readonly PatchOperation[]): string {
+  const cached = encodedPatches.get(operations);
+  if (cached !== undefined) return cached;
+  const encoded = Buffer.from(JSON.stringify(operations), 'utf8').toString('base64');
+  if (Object.isFrozen(operations)) encodedPatches.set(operations, encoded);
+  return encoded;
 }
 
 /** Refused by policy: the message tells the user what to change (Kubernetes shows it verbatim). */

@@ -102,6 +102,46 @@ t.test('arbitrary pods sharing a few annotation sets: memoised plans equal fresh
   t.same([...seen].sort(), ['deny', 'inject', 'skip'], 'the pods reach every kind of plan');
 });
 
+t.test('pods of one workload in every patch shape: each gets the patch a fresh plan builds', async (t) => {
+  // One workload (same annotations, namespace, owner), so every pod shares one memo entry and
+  // only what the patch is built from differs: volumes, container order, env and mounts present.
+  const extra = { [`${P}env-db`]: 'DB_PASSWORD', [`${P}containers`]: 'app', [`${P}init-containers`]: 'migrate' };
+  const container = (name: string, env: boolean, mounts: boolean) => ({
+    name,
+    ...(env && { env: [{ name: 'PORT', value: '8080' }] }),
+    ...(mounts && { volumeMounts: [{ name: 'cache', mountPath: '/cache' }] }),
+  });
+  const flags = [false, true];
+  const patches = new Set<unknown>();
+  const contents = new Set<string>();
+  // Shapes that differ in one thing come one after the other, while the memo still holds both.
+  for (const [first, second] of [['app', 'proxy'], ['proxy', 'app']]) {
+    for (const env of flags) {
+      for (const mounts of flags) {
+        for (const initEnv of flags) {
+          for (const volumes of flags) {
+            const pod = richPod(extra);
+            pod.spec = {
+              ...(volumes && { volumes: [{ name: 'cache', emptyDir: {} }] }),
+              containers: [container(first!, env, mounts), container(second!, !env, mounts)],
+              initContainers: [container('migrate', initEnv, !mounts)],
+            };
+            const plan = plansAgree(t, { pod, namespace: 'team-a' }, catalog, config, `volumes ${volumes}, ${first} first, env ${env}, mounts ${mounts}, init env ${initEnv}`);
+            t.equal(plan.action, 'inject');
+            if (plan.action === 'inject') patches.add(plan.patch);
+            if (plan.action === 'inject') contents.add(JSON.stringify(plan.patch));
+          }
+        }
+      }
+    }
+  }
+  t.equal(patches.size, contents.size, 'one shared patch per distinct patch');
+  t.equal(contents.size, 32, 'each of the 32 shapes gets a patch of its own');
+  const again = planInjection({ pod: richPod(extra), namespace: 'team-a' }, catalog, config);
+  const same = planInjection({ pod: { ...richPod(extra), metadata: { ...richPod(extra).metadata, generateName: 'web-other-' } }, namespace: 'team-a' }, catalog, config);
+  t.ok(again.action === 'inject' && same.action === 'inject' && again.patch === same.patch && Object.isFrozen(again.patch), 'one frozen patch for pods of one shape');
+});
+
 t.test('the core fixtures: memoised plans equal fresh ones', async (t) => {
   for (const [label, extra] of [
     ['default store', {}],

@@ -126,3 +126,15 @@ t.test('answers', async (t) => {
 
   t.same(reviewBody(allowed('u')), { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'u', allowed: true } });
 });
+
+t.test('a frozen patch is encoded once and reused; a mutable one is encoded every time', async (t) => {
+  const decode = (result: ReturnType<typeof patched>) => JSON.parse(Buffer.from(result.response.patch ?? '', 'base64').toString('utf8')) as unknown;
+  const frozen = Object.freeze([Object.freeze({ op: 'add' as const, path: '/metadata/labels', value: Object.freeze({ a: 'b' }) })]);
+  const first = patched(UID, frozen);
+  t.equal(patched('other-uid', frozen).response.patch, first.response.patch, 'same encoding, any uid');
+  t.same(decode(first), frozen);
+  const mutable: { op: 'add'; path: string; value: unknown }[] = [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }];
+  t.same(decode(patched(UID, mutable)), mutable);
+  mutable.push({ op: 'add', path: '/metadata/annotations', value: {} });
+  t.same(decode(patched(UID, mutable)), mutable, 'a changed array is encoded as it is now');
+});
