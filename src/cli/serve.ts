@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { planInjection } from '../core/plan.ts';
 import type { InjectionConfig, Runtime } from '../core/types.ts';
 import { systemClock } from '../kube/clock.ts';
@@ -29,6 +29,7 @@ import { startSelfManagedTls } from '../tls/self-managed.ts';
 import type { TlsSource } from '../tls/source.ts';
 import { CERT_FILES, writeCertificateFiles } from './certs.ts';
 import { parseCommandFlags, UsageError } from './flags.ts';
+import { openServeLogger } from './logger.ts';
 import { INJECTION_FLAG_OPTIONS, INJECTION_FLAG_USAGE, injectionConfigFromFlags } from './injection-flags.ts';
 
 const d = DEFAULT_SERVER_OPTIONS;
@@ -305,11 +306,15 @@ export async function runServe(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  return serve(flags);
+  const logger = openServeLogger(flags.logLevel);
+  try {
+    return await serve(flags, logger.log);
+  } finally {
+    logger.close();
+  }
 }
 
-async function serve(flags: ServeFlags): Promise<number> {
-  const log = pino({ level: flags.logLevel, base: { service: 'hybrid-secrets' } });
+async function serve(flags: ServeFlags, log: Logger): Promise<number> {
   let runtime: Runtime | undefined;
   let tls: OpenTlsSource | undefined;
   const metrics = createMetrics({ processMetrics: true });
