@@ -67,6 +67,11 @@ export type InjectionPlan =
  * Rejects with an Error whose message is fit for a denial (it names the object and the cause).
  */
 export interface GeneratedObjectWriter {
+  /**
+   * True when the objects already exist as described, so ensure would write nothing. Reads
+   * caches only (synchronous): the hot path of a review skips ensure and its deadline with it.
+   */
+  isCurrent(objects: GeneratedObjects): boolean;
   ensure(objects: GeneratedObjects, options: { readonly signal: AbortSignal }): Promise<void>;
 }
 

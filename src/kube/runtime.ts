@@ -109,6 +109,7 @@ export async function startKubeRuntime(options: KubeRuntimeOptions, deps: KubeRu
     { api: writeApi, clock, logger },
   );
   const writer: GeneratedObjectWriter = {
+    isCurrent: (objects) => kubeWriter.isCurrent(objects),
     async ensure(objects, ensureOptions) {
       try {
         await kubeWriter.ensure(objects, ensureOptions);

@@ -59,6 +59,10 @@ export class KubeObjectWriter implements GeneratedObjectWriter {
     this.logger = deps.logger;
   }
 
+  isCurrent(objects: GeneratedObjects): boolean {
+    return this.state(objects) === 'current';
+  }
+
   async ensure(objects: GeneratedObjects, options: { readonly signal: AbortSignal }): Promise<void> {
     const key = `${objects.namespace}/${objects.name}`;
     for (;;) {

@@ -27,13 +27,14 @@ export class LoggingObjectWriter implements GeneratedObjectWriter {
     this.#log = log;
   }
 
+  isCurrent(objects: GeneratedObjects): boolean {
+    return this.#reported.get(`${objects.namespace}/${objects.name}`) === objects.specHash;
+  }
+
   async ensure(objects: GeneratedObjects, options: { readonly signal: AbortSignal }): Promise<void> {
     options.signal.throwIfAborted();
+    if (this.isCurrent(objects)) return;
     const where = `${objects.namespace}/${objects.name}`;
-    if (this.#reported.get(where) === objects.specHash) {
-      this.#log.debug({ externalSecret: where, specHash: objects.specHash }, 'standalone: generated objects already reported');
-      return;
-    }
     this.#reported.set(where, objects.specHash);
     this.#log.info(
       { externalSecret: where, secretProviderClass: where, specHash: objects.specHash, workload: objects.workload },

@@ -51,7 +51,8 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
         });
       case 'inject': {
         const logFields = { generated: plan.objects.name, store: `${plan.store.kind}/${plan.store.name}` };
-        if (!request.dryRun) {
+        // Already current (the usual case once a workload's first pod is in): nothing to wait for.
+        if (!request.dryRun && !options.writer.isCurrent(plan.objects)) {
           const deadlineMs = ensureDeadlineMs(options.apiDeadlineMs, context.callerTimeoutMs);
           // Released as soon as the writer is done: a timer per review would otherwise outlive
           // the review by the whole deadline.

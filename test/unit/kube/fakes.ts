@@ -33,6 +33,11 @@ export class FakeClock implements Clock {
     return { cancel: () => void (timer.cancelled = true) };
   }
 
+  /** Timers set so far, cancelled or not. */
+  timersSet(): number {
+    return this.seq;
+  }
+
   pendingTimers(): number {
     return this.timers.filter((t) => !t.cancelled).length;
   }

@@ -15,9 +15,14 @@ function request(parts: ReviewParts = {}): AdmissionRequest {
 
 class RecordingWriter implements GeneratedObjectWriter {
   readonly ensured: GeneratedObjects[] = [];
+  /** What isCurrent answers: false makes every review call ensure. */
+  current = false;
   readonly behaviour: (signal: AbortSignal) => Promise<void>;
   constructor(behaviour: (signal: AbortSignal) => Promise<void> = async () => {}) {
     this.behaviour = behaviour;
+  }
+  isCurrent(): boolean {
+    return this.current;
   }
   async ensure(objects: GeneratedObjects, options: { signal: AbortSignal }): Promise<void> {
     this.ensured.push(objects);
@@ -52,6 +57,20 @@ t.test('inject: ensures the generated objects, then answers with the patch and w
   t.equal(writer.ensured[0]?.name, 'web-0a1b2c3d');
   t.equal(targets[0]?.namespace, 'team-a', 'namespace comes from the request');
   t.match(result.logFields, { generated: 'web-0a1b2c3d', store: 'ClusterSecretStore/vault' });
+});
+
+t.test('objects the writer reports current: the same patch, and ensure is not called', async (t) => {
+  const { admit, writer, clock } = handler(injectPlan());
+  writer.current = true;
+  const result = await admit(request(), context);
+  t.equal(result.outcome, 'patched');
+  t.same(JSON.parse(Buffer.from(result.response.patch ?? '', 'base64').toString()), samplePatch);
+  t.equal(writer.ensured.length, 0);
+  t.equal(clock.timersSet(), 0, 'no deadline was started');
+  writer.current = false;
+  await admit(request(), context);
+  t.equal(clock.timersSet(), 1, 'a review that ensures runs under a deadline');
+  t.equal(writer.ensured.length, 1);
 });
 
 t.test('the namespace comes from request.namespace even when the object names another', async (t) => {
