@@ -75,9 +75,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   // Reviews still being answered during shutdown close their connection afterwards, so the
   // API server does not send its next request on a connection that is about to go away.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // A callback hook, not an async one: it runs for every response and needs no promise.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   app.addHook('onClose', async () => stopTlsUpdates());
 
