@@ -19,7 +19,7 @@ import { resolveStore } from '../stores/access.ts';
 import type { StoreCatalog } from '../stores/types.ts';
 import { LruMap } from './lru.ts';
 import { controllerOf, generatedName, specHash, workloadLabel, workloadOf } from './names.ts';
-import { readPod, selectTargets, type ContainerView, type PodView } from './pod.ts';
+import { hasItemWith, readPod, selectTargets, type ContainerView, type PodView } from './pod.ts';
 import type { GeneratedObjects, InjectionConfig, InjectionPlan, InjectionTarget, OwnerRef } from './types.ts';
 
 export function planInjection(target: InjectionTarget, catalog: StoreCatalog, config: InjectionConfig): InjectionPlan {
@@ -27,7 +27,7 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
   if (!isSelected(pod.annotations)) return { action: 'skip', reason: 'not-selected' };
 
   const injected = pod.annotations[STATUS_ANNOTATION] === STATUS_INJECTED;
-  const hasVolume = pod.volumeNames.includes(VOLUME_NAME);
+  const hasVolume = hasItemWith(pod.volumes, 'name', VOLUME_NAME);
   if (injected && hasVolume) return { action: 'skip', reason: 'already-injected' };
 
   const owner = controllerOf(pod.metadata);

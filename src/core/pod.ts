@@ -16,9 +16,11 @@ export interface ContainerView {
   readonly index: number;
   /** Whether the container has a `volumeMounts` array (append) or not (create it). */
   readonly hasVolumeMounts: boolean;
-  readonly mountPaths: readonly string[];
+  /** The container's `volumeMounts`, items unchecked (read by hasItemWith, never copied). */
+  readonly volumeMounts: readonly unknown[];
   readonly hasEnv: boolean;
-  readonly envNames: readonly string[];
+  /** The container's `env`, items unchecked. */
+  readonly env: readonly unknown[];
 }
 
 export interface PodView {
@@ -29,7 +31,8 @@ export interface PodView {
   readonly containers: readonly ContainerView[];
   readonly initContainers: readonly ContainerView[];
   readonly hasVolumes: boolean;
-  readonly volumeNames: readonly string[];
+  /** The pod's `volumes`, items unchecked. */
+  readonly volumes: readonly unknown[];
 }
 
 /** Reads what the core needs from `pod`; problems name the offending pod field. */
@@ -68,7 +71,7 @@ export function readPod(pod: { readonly metadata?: unknown; readonly spec?: unkn
   const rawVolumes = spec.volumes;
   const volumesPresent = rawVolumes !== undefined && rawVolumes !== null;
   if (volumesPresent && !Array.isArray(rawVolumes)) problem('spec.volumes', 'must be a list');
-  const volumeNames = Array.isArray(rawVolumes) ? stringFields(rawVolumes, 'name') : [];
+  const volumes: readonly unknown[] = Array.isArray(rawVolumes) ? rawVolumes : NONE;
 
   return {
     pod: {
@@ -79,7 +82,7 @@ export function readPod(pod: { readonly metadata?: unknown; readonly spec?: unkn
       containers,
       initContainers,
       hasVolumes: Array.isArray(rawVolumes),
-      volumeNames,
+      volumes,
     },
     problems,
   };
@@ -110,23 +113,22 @@ function readContainers(
       list,
       index,
       hasVolumeMounts: mounts !== undefined,
-      mountPaths: mounts === undefined ? [] : stringFields(mounts, 'mountPath'),
+      volumeMounts: mounts ?? NONE,
       hasEnv: env !== undefined,
-      envNames: env === undefined ? [] : stringFields(env, 'name'),
+      env: env ?? NONE,
     });
   });
   return views;
 }
 
-/** The string values of `field` in the objects of `items`; other items are skipped. */
-function stringFields(items: readonly unknown[], field: string): string[] {
-  const values: string[] = [];
+const NONE: readonly unknown[] = Object.freeze([]);
+
+/** Whether one of the objects in `items` has `field` equal to `value`; other items are skipped. */
+export function hasItemWith(items: readonly unknown[], field: string, value: string): boolean {
   for (const item of items) {
-    if (!isRecord(item)) continue;
-    const value = item[field];
-    if (typeof value === 'string') values.push(value);
+    if (isRecord(item) && item[field] === value) return true;
   }
-  return values;
+  return false;
 }
 
 function readList(value: unknown, field: string, problem: (field: string, message: string) => void): unknown[] | undefined {
@@ -163,14 +165,14 @@ export function selectTargets(request: InjectionRequest, pod: PodView): { target
   ];
   for (const target of targets) {
     const kind = target.list === 'containers' ? 'container' : 'init container';
-    if (target.mountPaths.includes(request.mountPath)) {
+    if (hasItemWith(target.volumeMounts, 'mountPath', request.mountPath)) {
       problems.push({
         field: MOUNT_PATH_ANNOTATION,
         message: `${kind} '${target.name}' already mounts a volume at ${request.mountPath}; choose another mount-path`,
       });
     }
     for (const secret of request.secrets) {
-      if (secret.envName !== undefined && target.envNames.includes(secret.envName)) {
+      if (secret.envName !== undefined && hasItemWith(target.env, 'name', secret.envName)) {
         problems.push({
           field: `${ENV_PREFIX}${secret.name}`,
           message: `${kind} '${target.name}' already defines env var ${secret.envName}; choose another name or remove it from the container`,
