@@ -117,12 +117,13 @@ function computeSharedPlan(input: SharedInput, catalog: StoreCatalog, config: In
 // Memo of shared plans. The pods of one rollout ask for the same objects, and computing them
 // (contract, provider parameters, rendering, hash) is most of a plan's cost. Bounded, and only
 // for catalogs that say when they change (StoreCatalog.generation): any change drops it all.
-// One entry per namespace, workload and owner, holding the annotations it was computed from:
+// One entry per namespace and workload, holding the owner and annotations it was computed from:
 // comparing them is cheaper than hashing them into a key, and a workload's pods share them.
 const SHARED_PLANS_MAX = 1024;
 /** Pod shapes remembered per shared plan (a workload's pods normally have one). */
 const PATCH_SHAPES_MAX = 8;
 interface MemoEntry {
+  readonly owner: OwnerRef | undefined;
   /** The `hybrid-secrets.io/*` annotations, as alternating keys and values in pod order. */
   readonly annotations: readonly string[];
   readonly plan: SharedPlan;
@@ -153,12 +154,13 @@ function sharedPlan(
     memo.generation = generation;
   }
   const { namespace, workload, owner, annotations } = input;
-  const key = JSON.stringify([namespace, workload, owner === undefined ? null : [owner.apiVersion, owner.kind, owner.name, owner.uid]]);
+  // The length prefix keeps the key unambiguous for any strings (pod metadata is unchecked here).
+  const key = `${namespace.length}:${namespace}${workload}`;
   const entry = memo.entries.get(key);
-  if (entry !== undefined && sameContractAnnotations(entry.annotations, annotations)) return entry;
+  if (entry !== undefined && sameOwner(entry.owner, owner) && sameContractAnnotations(entry.annotations, annotations)) return entry;
   // Frozen: every review of the workload gets these objects, so nobody may change them.
   const plan = deepFreeze(computeSharedPlan(input, catalog, config));
-  const created: MemoEntry = { annotations: contractAnnotations(annotations), plan, patches: new LruMap(PATCH_SHAPES_MAX) };
+  const created: MemoEntry = { owner, annotations: contractAnnotations(annotations), plan, patches: new LruMap(PATCH_SHAPES_MAX) };
   memo.entries.set(key, created);
   return created;
 }
@@ -187,6 +189,11 @@ function contractAnnotations(annotations: Readonly<Record<string, string>>): str
     if (key.startsWith(ANNOTATION_PREFIX)) pairs.push(key, annotations[key]!);
   }
   return pairs;
+}
+
+function sameOwner(a: OwnerRef | undefined, b: OwnerRef | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion;
 }
 
 function sameContractAnnotations(pairs: readonly string[], annotations: Readonly<Record<string, string>>): boolean {

@@ -131,6 +131,16 @@ export function hasItemWith(items: readonly unknown[], field: string, value: str
   return false;
 }
 
+/** The env names in `env` that `names` holds; undefined when there are none (the usual case). */
+function definedAmong(env: readonly unknown[], names: ReadonlySet<string>): Set<string> | undefined {
+  let defined: Set<string> | undefined;
+  for (const item of env) {
+    if (!isRecord(item) || typeof item.name !== 'string' || !names.has(item.name)) continue;
+    (defined ??= new Set()).add(item.name);
+  }
+  return defined;
+}
+
 function readList(value: unknown, field: string, problem: (field: string, message: string) => void): unknown[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
@@ -157,6 +167,9 @@ export function selectTargets(request: InjectionRequest, pod: PodView): { target
       }
       return [view];
     });
+  // Env names the request sets, looked up once per env entry of each target (not per secret).
+  const requestedEnv = new Set<string>();
+  for (const secret of request.secrets) if (secret.envName !== undefined) requestedEnv.add(secret.envName);
   const targets = [
     ...(request.containers === undefined
       ? pod.containers
@@ -171,8 +184,10 @@ export function selectTargets(request: InjectionRequest, pod: PodView): { target
         message: `${kind} '${target.name}' already mounts a volume at ${request.mountPath}; choose another mount-path`,
       });
     }
+    const defined = requestedEnv.size === 0 ? undefined : definedAmong(target.env, requestedEnv);
+    if (defined === undefined) continue;
     for (const secret of request.secrets) {
-      if (secret.envName !== undefined && hasItemWith(target.env, 'name', secret.envName)) {
+      if (secret.envName !== undefined && defined.has(secret.envName)) {
         problems.push({
           field: `${ENV_PREFIX}${secret.name}`,
           message: `${kind} '${target.name}' already defines env var ${secret.envName}; choose another name or remove it from the container`,
