@@ -9,7 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { runServe } from '../src/cli/serve.ts';
 import { planInjection } from '../src/core/plan.ts';
@@ -31,7 +32,11 @@ export interface WebhookTargetOptions {
   readonly caPem: string;
   readonly storesFile: string;
   readonly server: ServerOptions;
+  /** For `other-app`: the checkout whose `src/cli/serve.ts` to run. */
+  readonly compareWith?: string;
 }
+
+type RunServe = (argv: string[]) => Promise<number>;
 
 const READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 100;
@@ -39,13 +44,24 @@ const READY_POLL_MS = 100;
 export async function startWebhook(options: WebhookTargetOptions): Promise<RunningTarget> {
   switch (options.target) {
     case 'app':
-      return startServeCommand(options);
+      return startServeCommand(options, runServe);
+    case 'other-app':
+      return startServeCommand(options, await otherRunServe(options.compareWith));
     case 'app+kube-writer':
       return startWithKubeWriter(options);
   }
 }
 
-async function startServeCommand(options: WebhookTargetOptions): Promise<RunningTarget> {
+/** `runServe` of another checkout; `serve`'s command line is the interface the two share. */
+async function otherRunServe(checkout: string | undefined): Promise<RunServe> {
+  if (checkout === undefined) throw new Error('other-app needs --compare-with');
+  const module = join(resolve(checkout), 'src', 'cli', 'serve.ts');
+  const loaded = (await import(pathToFileURL(module).href)) as { runServe?: RunServe };
+  if (typeof loaded.runServe !== 'function') throw new Error(`${module} does not export runServe`);
+  return loaded.runServe;
+}
+
+async function startServeCommand(options: WebhookTargetOptions, runServe: RunServe): Promise<RunningTarget> {
   const directory = await mkdtemp(join(tmpdir(), 'hybrid-secrets-bench-'));
   const certFile = join(directory, 'tls.crt');
   const keyFile = join(directory, 'tls.key');

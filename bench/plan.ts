@@ -1,7 +1,7 @@
 // What one benchmark run does, from its command-line flags. Pure, so it is unit-tested.
 import { parseArgs } from 'node:util';
 import { CORPUS_CLASSES, type CorpusClass } from './corpus.ts';
-import { TARGETS, type Target } from './report.ts';
+import { OTHER_APP, TARGETS, type Target } from './report.ts';
 
 export interface Plan {
   readonly mode: 'quick' | 'full';
@@ -17,6 +17,8 @@ export interface Plan {
   readonly memoryItems: number;
   /** 0 skips the soak. */
   readonly soakSeconds: number;
+  /** Another checkout of the project whose `serve` runs as `other-app` (before/after comparisons). */
+  readonly compareWith?: string;
 }
 
 export const PLANS: Readonly<Record<Plan['mode'], Plan>> = {
@@ -54,7 +56,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --classes a,b                 corpus classes: ${CORPUS_CLASSES.join(', ')}
   --connections n,m             concurrency levels for the chosen classes (1–${MAX_CONNECTIONS})
   --no-memory                   skip the memory measurement
-  --soak-seconds n              soak for n seconds (1–${MAX_SOAK_SECONDS})`;
+  --soak-seconds n              soak for n seconds (1–${MAX_SOAK_SECONDS})
+  --compare-with dir            also run dir's serve (another checkout, npm ci done) as ${OTHER_APP}`;
 
 /** The plan the flags ask for; throws an Error naming the flag when a value is not allowed. */
 export function planFromArgs(args: readonly string[]): Plan {
@@ -70,6 +73,7 @@ export function planFromArgs(args: readonly string[]): Plan {
       connections: { type: 'string' },
       'no-memory': { type: 'boolean', default: false },
       'soak-seconds': { type: 'string' },
+      'compare-with': { type: 'string' },
     },
   });
   if (values.quick && values.full) throw new Error('--quick and --full exclude each other');
@@ -86,6 +90,11 @@ export function planFromArgs(args: readonly string[]): Plan {
   }
   if (values['no-memory']) plan = { ...plan, memoryItems: 0 };
   if (values['soak-seconds'] !== undefined) plan = { ...plan, soakSeconds: integerIn('--soak-seconds', values['soak-seconds'], 1, MAX_SOAK_SECONDS) };
+  const compareWith = values['compare-with'];
+  if (compareWith !== undefined) {
+    if (compareWith.trim() === '') throw new Error('--compare-with: give the directory of another checkout');
+    plan = { ...plan, targets: [...plan.targets, OTHER_APP], compareWith };
+  }
   return plan;
 }
 

@@ -4,7 +4,9 @@ import type { CorpusClass } from './corpus.ts';
 
 /** What served the requests of a phase. */
 export const TARGETS = ['baseline', 'app', 'app+kube-writer'] as const;
-export type Target = (typeof TARGETS)[number];
+/** `serve` of another checkout of the project (`--compare-with`), beside `app` in the same run. */
+export const OTHER_APP = 'other-app';
+export type Target = (typeof TARGETS)[number] | typeof OTHER_APP;
 
 export interface LatencySummary {
   readonly p50Ms: number;

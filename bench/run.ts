@@ -3,9 +3,9 @@
 // class takes the path it is named for, loads every (class, concurrency, server) phase with
 // autocannon, then measures memory with large caches and (full mode) soaks. Prints a table and
 // writes everything to bench/results/<timestamp>.json.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createWebhookCertificates } from '../src/tls/certificates.ts';
 import { CORPUS_CLASSES, STORES_FILE, generateCorpus, loadTemplates, type CorpusClass, type CorpusEntry } from './corpus.ts';
 import { reviewAgent, runLoad, sendReview } from './load.ts';
@@ -54,6 +54,14 @@ async function main(): Promise<number> {
     console.error(`bench: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
+  if (plan.compareWith !== undefined) {
+    const checkout = resolve(plan.compareWith);
+    if (!existsSync(join(checkout, 'src', 'cli', 'serve.ts')) || !existsSync(join(checkout, 'node_modules'))) {
+      console.error(`bench: --compare-with: ${checkout} is not a checkout of this project with its dependencies installed (src/cli/serve.ts, node_modules)`);
+      return 2;
+    }
+    plan = { ...plan, compareWith: checkout };
+  }
   const startedAt = new Date();
   const progress = (what: string) => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s] ${what}`);
   const machine = {
@@ -78,7 +86,8 @@ async function main(): Promise<number> {
   try {
     for (const target of plan.targets) {
       const execArgv = plan.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-      servers.push(await ServerProcess.start({ target, serving, caPem: ca.certPem, storesFile: STORES_FILE, execArgv }));
+      const compareWith = plan.compareWith === undefined ? {} : { compareWith: plan.compareWith };
+      servers.push(await ServerProcess.start({ target, serving, caPem: ca.certPem, storesFile: STORES_FILE, execArgv, ...compareWith }));
     }
     for (const server of servers) {
       if (server.target !== 'baseline') checks.push(...(await checkCorpus(server, corpus, ca.certPem)));

@@ -14,6 +14,8 @@ export interface ServerProcessOptions {
   readonly serving: CertificateKeyPair;
   readonly caPem: string;
   readonly storesFile: string;
+  /** For `other-app`: the checkout whose `serve` to run. */
+  readonly compareWith?: string;
   /** Extra node flags for the child, e.g. `--cpu-prof`. */
   readonly execArgv?: readonly string[];
 }
@@ -37,7 +39,14 @@ export class ServerProcess {
     });
     try {
       const started = await nextMessage(child, START_TIMEOUT_MS, () =>
-        send(child, { type: 'start', target: options.target, serving: options.serving, caPem: options.caPem, storesFile: options.storesFile }),
+        send(child, {
+          type: 'start',
+          target: options.target,
+          serving: options.serving,
+          caPem: options.caPem,
+          storesFile: options.storesFile,
+          ...(options.compareWith === undefined ? {} : { compareWith: options.compareWith }),
+        }),
       );
       if (started.type === 'failed') throw new Error(`${options.target} did not start: ${started.message}`);
       if (started.type !== 'listening') throw new Error(`${options.target} answered ${started.type} to start`);

@@ -16,6 +16,8 @@ export type ParentMessage =
       /** PEM of the CA that signed `serving`, to check the server's answers. */
       readonly caPem: string;
       readonly storesFile: string;
+      /** For `other-app`: the checkout whose `src/cli/serve.ts` to run. */
+      readonly compareWith?: string;
     }
   | { readonly type: 'stats' }
   | { readonly type: 'stop' };

@@ -37,3 +37,12 @@ t.test('bad values are refused, naming the flag', async (t) => {
   t.throws(() => planFromArgs(['--quick', '--full']), /exclude each other/);
   t.throws(() => planFromArgs(['--fast']), /Unknown option '--fast'/);
 });
+
+t.test('--compare-with adds another checkout\'s serve as other-app, after the chosen targets', async (t) => {
+  const plan = planFromArgs(['--targets', 'baseline,app', '--compare-with', '../previous']);
+  t.same(plan.targets, ['baseline', 'app', 'other-app']);
+  t.equal(plan.compareWith, '../previous');
+  t.equal(planFromArgs([]).compareWith, undefined);
+  t.throws(() => planFromArgs(['--compare-with', ' ']), /--compare-with/);
+  t.throws(() => planFromArgs(['--targets', 'other-app']), /--targets: unknown other-app/, 'only --compare-with brings it in');
+});
