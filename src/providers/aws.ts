@@ -31,13 +31,13 @@ const OBJECT_TYPE_BY_SERVICE: Readonly<Record<string, ObjectType>> = {
   ParameterStore: 'ssmparameter',
 };
 
-export type JmesPathEntry = {
+type JmesPathEntry = {
   readonly path: string;
   readonly objectAlias: string;
 };
 
 /** One entry of `objects` (field order is the YAML order). */
-export type AwsObject = {
+type AwsObject = {
   readonly objectName: string;
   readonly objectType: ObjectType;
   readonly objectAlias: string;
@@ -128,7 +128,7 @@ function describeSelector(selector: VersionSelector): string {
 }
 
 /** The objects for the secrets, in the order of their first secret (requests come sorted). */
-export function awsObjects(
+function awsObjects(
   secrets: readonly SecretSpec[],
   objectType: ObjectType,
   keyPrefix: string,
@@ -235,7 +235,7 @@ export const awsMapping: BackendMapping = {
     if (problems.length > 0 || region === undefined || objectType === undefined) return failed(problems);
 
     const parameters: Record<string, string> = { region };
-    if (podIdentity === 'true' || podIdentity === 'false') parameters.usePodIdentity = podIdentity;
+    if (podIdentity !== undefined) parameters.usePodIdentity = podIdentity;
     parameters.objects = yamlList(objects);
     return { ok: true, spec: { provider: providerName, parameters } };
   },

@@ -37,7 +37,7 @@ const VAULT_NAME = /^[A-Za-z0-9-]{3,24}$/;
 const OBJECT_NAME = /^[A-Za-z0-9-]{1,127}$/;
 const OBJECT_VERSION = /^[A-Za-z0-9]{1,64}$/;
 
-export type AzureObject = {
+type AzureObject = {
   readonly objectName: string;
   readonly objectType: 'secret';
   readonly objectVersion?: string;
@@ -100,7 +100,7 @@ function toObject(secret: SecretSpec, problems: Problem[]): AzureObject | undefi
 }
 
 /** `array:` of YAML documents, each a block literal, as the provider's docs write it. */
-export function azureObjectsParameter(objects: readonly AzureObject[]): string {
+function azureObjectsParameter(objects: readonly AzureObject[]): string {
   return yamlListOfDocuments(
     'array',
     objects.map((object) => yamlMap(object)),

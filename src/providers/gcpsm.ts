@@ -17,7 +17,7 @@ import {
 import type { BackendMapping, CsiProviderResult } from './types.ts';
 import { yamlList } from './yaml-parameter.ts';
 
-export type GcpSecret = {
+type GcpSecret = {
   readonly resourceName: string;
   readonly path: string;
   readonly extractJSONKey?: string;

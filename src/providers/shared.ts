@@ -1,19 +1,17 @@
 // Small helpers shared by the backend mappings. Pure.
-import { ANNOTATION_PREFIX } from '../contract/types.ts';
+import { SECRET_PREFIX, STORE_ANNOTATION, VERSION_PREFIX } from '../contract/parse.ts';
 import type { Problem } from '../contract/types.ts';
 import type { EsoStore } from '../stores/types.ts';
 import { isRecord } from '../core/values.ts';
 import type { CsiProviderResult } from './types.ts';
 
-export const STORE_FIELD = `${ANNOTATION_PREFIX}store`;
-export const ROLE_FIELD = `${ANNOTATION_PREFIX}role`;
-
+/** The annotation a problem with secret `name` is reported on. */
 export function secretField(name: string): string {
-  return `${ANNOTATION_PREFIX}secret-${name}`;
+  return `${SECRET_PREFIX}${name}`;
 }
 
 export function versionField(name: string): string {
-  return `${ANNOTATION_PREFIX}version-${name}`;
+  return `${VERSION_PREFIX}${name}`;
 }
 
 /** `ClusterSecretStore "shared"` or `SecretStore "team-a/vault"`, for messages. */
@@ -25,7 +23,7 @@ export function describeStore(store: EsoStore): string {
 
 /** A problem with the store itself: the user can only pick another store (or ask its owner). */
 export function storeProblem(store: EsoStore, message: string): Problem {
-  return { field: STORE_FIELD, message: `${describeStore(store)}: ${message}` };
+  return { field: STORE_ANNOTATION, message: `${describeStore(store)}: ${message}` };
 }
 
 export function failed(problems: readonly Problem[]): CsiProviderResult {

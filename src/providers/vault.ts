@@ -7,8 +7,8 @@
 // over; other ESO auth methods need `hybrid-secrets.io/role`.
 import type { InjectionRequest, Problem, SecretSpec } from '../contract/types.ts';
 import type { EsoStore } from '../stores/types.ts';
+import { ROLE_ANNOTATION } from '../contract/parse.ts';
 import {
-  ROLE_FIELD,
   describeStore,
   failed,
   optionalString,
@@ -24,12 +24,12 @@ import { yamlList } from './yaml-parameter.ts';
 type KvVersion = 'v1' | 'v2';
 
 /** ESO's default `auth.kubernetes.mountPath` (and the CSI provider's default auth mount). */
-export const DEFAULT_KUBERNETES_AUTH_MOUNT = 'kubernetes';
+const DEFAULT_KUBERNETES_AUTH_MOUNT = 'kubernetes';
 /** ESO's default `auth.jwt.path`. */
-export const DEFAULT_JWT_AUTH_MOUNT = 'jwt';
+const DEFAULT_JWT_AUTH_MOUNT = 'jwt';
 
 /** The object the CSI provider reads for one secret (field order is the YAML order). */
-export type VaultObject = {
+type VaultObject = {
   readonly objectName: string;
   readonly secretPath: string;
   readonly secretKey?: string;
@@ -147,7 +147,7 @@ function toCsiParameters(
   const roleName = request.role ?? kv.auth.role;
   if (roleName === undefined) {
     problems.push({
-      field: ROLE_FIELD,
+      field: ROLE_ANNOTATION,
       message:
         `${describeStore(store)} has no Kubernetes auth role the CSI provider could use; ` +
         "set this annotation to the role the pod's service account logs in with",
@@ -184,7 +184,7 @@ export const vaultMapping: BackendMapping = {
 };
 
 /** ESO's default mount for its native `openBao` provider. */
-export const DEFAULT_OPENBAO_KV_MOUNT = 'kv';
+const DEFAULT_OPENBAO_KV_MOUNT = 'kv';
 
 /**
  * ESO's native `openBao` provider: a KV client on `path` (default `kv`), reading

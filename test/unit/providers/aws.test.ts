@@ -121,6 +121,7 @@ t.test('golden: Parameter Store with prefix, versions and pod identity', async (
   const fromFile = mapToCsi(clusterStore(parameterStore, unquoted), request([{ name: 'a', key: 'a' }]), noConfig);
   t.equal(fromFile.ok && fromFile.spec.parameters.usePodIdentity, 'true', 'an unquoted true from a stores file');
   const unset = mapToCsi(clusterStore(parameterStore), request([{ name: 'a', key: 'a' }]), noConfig);
+  t.ok(unset.ok);
   t.notOk(unset.ok && 'usePodIdentity' in unset.spec.parameters, 'absent by default (IRSA)');
 });
 

@@ -70,6 +70,7 @@ t.test('golden: managed identity in a sovereign cloud', async (t) => {
     request([{ name: 'a', key: 'a' }]),
     noConfig,
   );
+  t.ok(systemAssigned.ok);
   t.notOk(systemAssigned.ok && 'userAssignedIdentityID' in systemAssigned.spec.parameters, 'system-assigned identity');
 });
 
