@@ -3,7 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Problem } from '../contract/types.ts';
 import type { GeneratedObjectWriter, InjectionPlan, InjectionTarget } from '../core/types.ts';
-import { deadlineSignal, systemClock, type Clock } from '../kube/clock.ts';
+import { deadlineSignal, raceAbort, systemClock, type Clock } from '../kube/clock.ts';
 import { ensureDeadlineMs } from './caller-timeout.ts';
 import { ReviewError } from './errors.ts';
 import { allowed, denied, errored, patched, type AdmissionRequest, type ReviewResult } from './review.ts';
@@ -91,23 +91,12 @@ async function ensureWithin(
   deadlineMs: number,
 ): Promise<string | undefined> {
   const what = `ExternalSecret and SecretProviderClass ${plan.objects.namespace}/${plan.objects.name}`;
-  const timedOut = `timed out after ${deadlineMs} ms ensuring ${what}`;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<string>((resolve) => {
-    onAbort = () => resolve(timedOut);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    return await Promise.race([
-      writer.ensure(plan.objects, { signal }).then(
-        () => undefined,
-        // The writer's message names the object and the cause already.
-        (error: unknown) => (signal.aborted ? timedOut : errorMessage(error)),
-      ),
-      aborted,
-    ]);
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    await raceAbort(writer.ensure(plan.objects, { signal }), signal);
+    return undefined;
+  } catch (error) {
+    // The writer's message names the object and the cause already.
+    return signal.aborted ? `timed out after ${deadlineMs} ms ensuring ${what}` : errorMessage(error);
   }
 }
 
