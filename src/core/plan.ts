@@ -54,7 +54,7 @@ export function planInjection(target: InjectionTarget, catalog: StoreCatalog, co
     patch: memoisedPodPatch(memo.patches, pod, generated, targets),
     objects: generated.objects,
     warnings: contract.warnings,
-    store: generated.request.store!,
+    store: generated.request.store,
   };
 }
 

@@ -89,7 +89,7 @@ export interface InjectionConfig {
 /**
  * The one pure entry point, shared by the webhook, `inject` and the reconciler:
  *   planInjection(target, stores, config): InjectionPlan
- * where target is { pod (a Pod or a pod template: metadata + spec), namespace, owner? }.
+ * where target is { pod (a Pod or a pod template: metadata + spec), namespace, workload? }.
  * Lives in src/core/plan.ts.
  */
 export interface InjectionTarget {

@@ -33,7 +33,7 @@ export function podPatch(
     name: VOLUME_NAME,
     csi: { driver: CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: objectName } },
   };
-  operations.push(appendTo('/spec/volumes', pod.hasVolumes, [volume]));
+  operations.push(...appendAll('/spec/volumes', pod.hasVolumes, [volume]));
 
   const mount = { name: VOLUME_NAME, mountPath: request.mountPath, readOnly: true };
   const env = request.secrets.flatMap((secret) =>
@@ -43,7 +43,7 @@ export function podPatch(
   );
   for (const target of targets) {
     const base = `/spec/${target.list}/${target.index}`;
-    operations.push(appendTo(`${base}/volumeMounts`, target.hasVolumeMounts, [mount]));
+    operations.push(...appendAll(`${base}/volumeMounts`, target.hasVolumeMounts, [mount]));
     if (env.length > 0) operations.push(...appendAll(`${base}/env`, target.hasEnv, env));
   }
   return operations;
@@ -62,11 +62,7 @@ export function podPatchShape(pod: PodView, targets: readonly ContainerView[]): 
   return shape;
 }
 
-/** Adds the whole array when it is missing, else appends its one item. */
-function appendTo(path: string, exists: boolean, items: readonly [unknown]): Operation {
-  return exists ? { op: 'add', path: `${path}/-`, value: items[0] } : { op: 'add', path, value: [...items] };
-}
-
+/** Adds the whole array when it is missing, else appends each item. */
 function appendAll(path: string, exists: boolean, items: readonly unknown[]): Operation[] {
   return exists ? items.map((value) => ({ op: 'add', path: `${path}/-`, value })) : [{ op: 'add', path, value: [...items] }];
 }

@@ -3,6 +3,7 @@
 // pod never reads a store that an ExternalSecret in the same namespace could not read either.
 import { STORE_ANNOTATION } from '../contract/parse.ts';
 import type { Problem, StoreRef } from '../contract/types.ts';
+import { LruMap } from '../core/lru.ts';
 import type { EsoStore, LabelSelector, StoreCatalog, StoreCondition } from './types.ts';
 
 /** The label the API server sets on every namespace; ESO matches `namespaces` through it. */
@@ -111,7 +112,7 @@ export function selectorMatches(selector: LabelSelector, labels: Readonly<Record
   return true;
 }
 
-const goRegexCache = new Map<string, RegExp | null>();
+const goRegexCache = new LruMap<string, RegExp | null>(1000);
 
 /**
  * Go's regexp.MatchString: unanchored search. RE2 syntax is close to JavaScript's for the
@@ -122,7 +123,6 @@ export function goRegexMatches(pattern: string, value: string): boolean {
   let compiled = goRegexCache.get(pattern);
   if (compiled === undefined) {
     compiled = compileGoRegex(pattern);
-    if (goRegexCache.size > 1000) goRegexCache.clear();
     goRegexCache.set(pattern, compiled);
   }
   return compiled !== null && compiled.test(value);

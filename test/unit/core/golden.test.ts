@@ -3,7 +3,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { planInjection } from '../../../src/core/plan.ts';
-import { SUPPORTED_BACKENDS } from '../../../src/providers/index.ts';
 import { P, catalog, config, richPod } from '../../support/core-fixtures.ts';
 
 const goldenDir = new URL('../../golden/', import.meta.url);
@@ -18,9 +17,7 @@ const cases: [string, Record<string, string>][] = [
 ];
 
 for (const [name, extra] of cases) {
-  const backend = name.split('-')[0] ?? name;
-  const todo = SUPPORTED_BACKENDS.includes(backend) ? false : `the ${backend} backend is not mapped yet`;
-  t.test(name, { todo }, async (t) => {
+  t.test(name, async (t) => {
     const result = planInjection({ pod: richPod(extra), namespace: 'team-a' }, catalog, config);
     const actual =
       result.action === 'inject'
