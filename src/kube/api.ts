@@ -236,7 +236,8 @@ function fromLease(lease: V1Lease): StoredLease {
   };
 }
 
-function resourceOf(kind: string): CustomResource {
+/** The resource of a generated object's kind; any other kind is refused. */
+export function resourceOf(kind: string): CustomResource {
   if (kind === 'ExternalSecret' || kind === 'SecretProviderClass') return RESOURCES[kind];
   throw new KubeApiError(`hybrid-secrets does not write objects of kind ${kind}`);
 }

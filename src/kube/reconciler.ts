@@ -15,7 +15,7 @@ import type { GeneratedObjects, KubeObject, OwnerRef } from '../core/types.ts';
 import type { Metrics } from '../metrics.ts';
 import { SPEC_HASH_LABEL, WORKLOAD_LABEL } from '../render/objects.ts';
 import { CSI_DRIVER } from '../render/pod-patch.ts';
-import type { GeneratedKind, KubeWriteApi } from './api.ts';
+import { RESOURCES, type GeneratedKind, type KubeWriteApi } from './api.ts';
 import type { CacheEvent, InformerCache } from './cache.ts';
 import { type Clock, type Timer, deadlineSignal } from './clock.ts';
 import { KubeApiError, isConflict, toKubeApiError } from './errors.ts';
@@ -267,7 +267,7 @@ export class Reconciler {
   ): Promise<void> {
     const { clock, metrics, api } = this.deps;
     const unreferencedSinceMs = this.unreferencedSinceMs[kind];
-    const resource = kind === 'ExternalSecret' ? 'externalsecrets' : 'secretproviderclasses';
+    const resource = RESOURCES[kind].plural;
     const now = clock.now();
     const seen = new Set<string>();
     for (const object of cache.list()) {

@@ -18,18 +18,16 @@ import {
   type KubeWriteApi,
   type LeaseApi,
 } from './api.ts';
-import { DEFAULT_CACHE_TIMING, InformerCache, type InformerCacheOptions, type InformerSource } from './cache.ts';
+import { DEFAULT_CACHE_TIMING, InformerCache, type InformerSource } from './cache.ts';
 import { InformerStoreCatalog } from './catalog.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { toKubeApiError } from './errors.ts';
 import { EventRecorder } from './events.ts';
-import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionOptions } from './leader.ts';
-import { DEFAULT_RECONCILE_TIMING, Reconciler, type ReconcilerOptions } from './reconciler.ts';
+import { DEFAULT_LEADER_ELECTION, LeaderElector } from './leader.ts';
+import { DEFAULT_RECONCILE_TIMING, Reconciler } from './reconciler.ts';
 import { renderInjectedPod } from '../core/injected.ts';
 import { KubeObjectWriter } from './writer.ts';
 
-/** Well inside the API server's default webhook timeout (10 s), leaving time to answer. */
-export const DEFAULT_API_DEADLINE_MS = 4_000;
 /** Long enough for any later admission step and the pod's creation to finish. */
 export const DEFAULT_ORPHAN_GRACE_MS = 10 * 60_000;
 
@@ -51,13 +49,10 @@ export interface KubeRuntimeOptions {
   readonly orphanGraceMs: number;
   readonly lease: { readonly namespace: string; readonly name: string; readonly identity: string };
   readonly injection: InjectionConfig;
-  /** Tuning; the defaults suit production. */
-  readonly cacheTiming?: Partial<Omit<InformerCacheOptions, 'name'>>;
-  readonly leaderElection?: Partial<Omit<LeaderElectionOptions, 'identity'>>;
-  readonly reconcile?: Partial<Pick<ReconcilerOptions, 'intervalMs' | 'debounceMs'>>;
-  /** How long repeated Events of one reason on one object are dropped. */
-  readonly eventDedupeMs?: number;
 }
+
+/** How long repeated Events of one reason on one object are dropped. */
+const EVENT_DEDUPE_MS = 5 * 60_000;
 
 export interface KubeRuntimeDeps {
   readonly logger: Logger;
@@ -82,10 +77,9 @@ export async function startKubeRuntime(options: KubeRuntimeOptions, deps: KubeRu
   const sources = deps.sources ?? clientNodeInformerSources(options.kubeConfig);
   const writeApi = deps.writeApi ?? new ClientNodeWriteApi(options.kubeConfig);
   const leaseApi = deps.leaseApi ?? new ClientNodeLeaseApi(options.kubeConfig, options.lease);
-  const timing = { ...DEFAULT_CACHE_TIMING, ...options.cacheTiming };
 
   const cache = <T extends KubernetesObject>(name: string, makeSource: () => InformerSource<T>) =>
-    new InformerCache<T>({ name, ...timing }, { makeSource, clock, logger });
+    new InformerCache<T>({ name, ...DEFAULT_CACHE_TIMING }, { makeSource, clock, logger });
   const caches = {
     clusterSecretStores: cache('clustersecretstores', sources.clusterSecretStores),
     secretStores: cache('secretstores', sources.secretStores),
@@ -105,7 +99,7 @@ export async function startKubeRuntime(options: KubeRuntimeOptions, deps: KubeRu
     { api: writeApi, caches: generated, clock, metrics: deps.metrics, logger },
   );
   const events = new EventRecorder(
-    { instance: options.lease.identity, dedupeMs: options.eventDedupeMs ?? 5 * 60_000, apiDeadlineMs: options.apiDeadlineMs },
+    { instance: options.lease.identity, dedupeMs: EVENT_DEDUPE_MS, apiDeadlineMs: options.apiDeadlineMs },
     { api: writeApi, clock, logger },
   );
   const writer: GeneratedObjectWriter = {
@@ -133,7 +127,6 @@ export async function startKubeRuntime(options: KubeRuntimeOptions, deps: KubeRu
   const reconciler = new Reconciler(
     {
       ...DEFAULT_RECONCILE_TIMING,
-      ...options.reconcile,
       orphanGraceMs: options.orphanGraceMs,
       apiDeadlineMs: options.apiDeadlineMs,
     },
@@ -151,7 +144,7 @@ export async function startKubeRuntime(options: KubeRuntimeOptions, deps: KubeRu
   );
 
   const leaderElector = new LeaderElector(
-    { ...DEFAULT_LEADER_ELECTION, ...options.leaderElection, identity: options.lease.identity },
+    { ...DEFAULT_LEADER_ELECTION, identity: options.lease.identity },
     { api: leaseApi, clock, logger },
   );
   leaderElector.onStartedLeading((signal) => {

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { GeneratedObjects, GeneratedObjectWriter, KubeObject, OwnerRef } from '../core/types.ts';
 import type { Metrics } from '../metrics.ts';
 import { SPEC_HASH_LABEL } from '../render/objects.ts';
-import { RESOURCES, type KubeWriteApi } from './api.ts';
+import { resourceOf, type KubeWriteApi } from './api.ts';
 import type { InformerCache } from './cache.ts';
 import { type Clock, deadlineSignal, raceAbort } from './clock.ts';
 import { KubeApiError, toKubeApiError } from './errors.ts';
@@ -155,7 +155,7 @@ export class KubeObjectWriter implements GeneratedObjectWriter {
     cache: InformerCache<KubernetesObject>,
     signal: AbortSignal,
   ): Promise<void> {
-    const resource = object.kind === 'ExternalSecret' ? RESOURCES.ExternalSecret : RESOURCES.SecretProviderClass;
+    const resource = resourceOf(object.kind);
     const body: KubeObject = {
       ...object,
       metadata: { ...object.metadata, ownerReferences: owners.map(ownerReference) },

@@ -3,7 +3,7 @@ import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { KubeObject } from '../../../src/core/types.ts';
 import type { KubeWriteApi, LeaseApi, LeaseRecord, ObjectRef, StoredLease } from '../../../src/kube/api.ts';
-import type { InformerSource } from '../../../src/kube/cache.ts';
+import { cacheKey, type InformerSource } from '../../../src/kube/cache.ts';
 import type { Clock, Timer } from '../../../src/kube/clock.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
 
@@ -126,7 +126,7 @@ export class FakeSource<T extends KubernetesObject> implements InformerSource<T>
 }
 
 function key(object: KubernetesObject): string {
-  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+  return cacheKey(object.metadata?.namespace, object.metadata?.name ?? '');
 }
 
 /** Records every write; `respond` decides the outcome of each apply (default: success). */
@@ -195,8 +195,6 @@ export class FakeLeaseApi implements LeaseApi {
   private version = 1;
   /** When set, every call rejects with it (an unreachable API). */
   failure: Error | undefined;
-  writes = 0;
-
   async read(): Promise<StoredLease | undefined> {
     if (this.failure) throw this.failure;
     return this.stored;
@@ -215,7 +213,6 @@ export class FakeLeaseApi implements LeaseApi {
   }
 
   private save(record: LeaseRecord): StoredLease {
-    this.writes++;
     this.stored = { record: { ...record }, resourceVersion: String(this.version++) };
     return this.stored;
   }

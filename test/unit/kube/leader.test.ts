@@ -100,13 +100,11 @@ t.test('stops leading when renewals fail past the renew deadline, before the lea
   const { e, log, signals } = elector('a', api, clock);
   e.start();
   await clock.advance(0);
-  const renewedAt = clock.now();
   api.failure = new KubeApiError('connection refused');
   await clock.advance(8_000);
   t.equal(e.isLeader(), true, 'still leader within the renew deadline');
   await clock.advance(2_000);
-  t.equal(e.isLeader(), false);
-  t.ok(clock.now() - renewedAt < 15_000, 'gave up before the lease could expire elsewhere');
+  t.equal(e.isLeader(), false, 'gave up at the renew deadline (10 s), before the lease (15 s) could expire elsewhere');
   t.same(log, ['started', 'stopped']);
   t.equal(signals[0]!.aborted, true, 'the leadership signal aborts');
   api.failure = undefined;
