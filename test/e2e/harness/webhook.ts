@@ -3,13 +3,12 @@
 // ServiceAccount (a TokenRequest token, never the admin), and deploy/'s
 // MutatingWebhookConfiguration registered with only clientConfig changed to
 // https://127.0.0.1:<port>/mutate and the run's CA.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Cluster, TestContext } from './cluster.ts';
 import { eventually } from './cluster.ts';
 import { kubeconfigYaml, waitUntilReady } from './control-plane.ts';
-import { run } from './kubectl.ts';
 import { loadCertificateAuthority } from './pki.ts';
 import { freePort } from './ports.ts';
 import { startProcess, type ManagedProcess } from './processes.ts';
@@ -34,31 +33,6 @@ export interface DeployManifests {
 
 // What deploy/ runs inside the cluster; here the webhook runs as a local process instead.
 const runsInCluster = new Set(['Deployment', 'Service', 'PodDisruptionBudget']);
-
-/**
- * Which product pieces a scenario needs are still missing; each entry says precisely what.
- * Scenarios skip (with these reasons) rather than fake what has not been built.
- */
-export async function missingPieces(needs: ReadonlyArray<'deploy' | 'serve' | 'inject'>): Promise<string[]> {
-  const missing: string[] = [];
-  if (needs.includes('deploy') && !existsSync(join(repoRoot, 'deploy', 'kustomization.yaml'))) {
-    missing.push('deploy/kustomization.yaml does not exist (deploy manifests not merged yet)');
-  }
-  for (const command of ['serve', 'inject'] as const) {
-    if (!needs.includes(command)) continue;
-    const help = await run(process.execPath, [cliEntry, command, '--help']);
-    if (help.code !== 0) {
-      missing.push(`'hybrid-secrets ${command} --help' exits ${help.code} (${help.stderr.trim() || 'no output'})`);
-    }
-  }
-  return missing;
-}
-
-/** `false` when everything needed is there, else the skip reason (for tap's `skip` option). */
-export async function skipUnless(needs: ReadonlyArray<'deploy' | 'serve' | 'inject'>): Promise<false | string> {
-  const missing = await missingPieces(needs);
-  return missing.length === 0 ? false : `not built yet: ${missing.join('; ')}`;
-}
 
 export async function renderDeploy(kube: Cluster): Promise<DeployManifests> {
   const rendered = await kube.kubectlOk(['kustomize', join(repoRoot, 'deploy')]);

@@ -17,11 +17,8 @@ import {
   vaultClusterStore,
   webhookCalls,
 } from '../harness/product.ts';
-import { skipUnless } from '../harness/webhook.ts';
 
-const skip = await skipUnless(['deploy', 'serve']);
-
-t.test('an annotated Deployment gets mounts, one ExternalSecret and one SecretProviderClass', { skip }, async (t) => {
+t.test('an annotated Deployment gets mounts, one ExternalSecret and one SecretProviderClass', async (t) => {
   const store = `vault-${suffix()}`;
   const product = await startProduct(t, { stores: [vaultClusterStore(store)] });
   const { kube } = product;

@@ -13,11 +13,8 @@ import {
   vaultClusterStore,
   webhookCalls,
 } from '../harness/product.ts';
-import { skipUnless } from '../harness/webhook.ts';
 
-const skip = await skipUnless(['deploy', 'serve']);
-
-t.test('unlabelled namespaces and unannotated pods are left alone, without a webhook call', { skip }, async (t) => {
+t.test('unlabelled namespaces and unannotated pods are left alone, without a webhook call', async (t) => {
   const store = `vault-${suffix()}`;
   const product = await startProduct(t, { stores: [vaultClusterStore(store)] });
   const { kube } = product;

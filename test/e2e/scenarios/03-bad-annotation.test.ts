@@ -2,11 +2,8 @@
 // is stored.
 import t from 'tap';
 import { annotationPrefix, generatedObjects, injectionAnnotations, pod, startProduct, suffix, toYaml, vaultClusterStore } from '../harness/product.ts';
-import { skipUnless } from '../harness/webhook.ts';
 
-const skip = await skipUnless(['deploy', 'serve']);
-
-t.test('kubectl apply of a pod with a bad annotation fails with a message naming it', { skip }, async (t) => {
+t.test('kubectl apply of a pod with a bad annotation fails with a message naming it', async (t) => {
   const store = `vault-${suffix()}`;
   const product = await startProduct(t, { stores: [vaultClusterStore(store)] });
   const { kube } = product;

@@ -14,15 +14,12 @@ import {
   toYaml,
   vaultClusterStore,
 } from '../harness/product.ts';
-import { skipUnless } from '../harness/webhook.ts';
-
-const skip = await skipUnless(['deploy', 'serve']);
 
 function replicaSetOf(item: V1Pod): string | undefined {
   return item.metadata?.ownerReferences?.find((owner) => owner.kind === 'ReplicaSet')?.name;
 }
 
-t.test('a rolling update that changes the secrets moves pods to new objects', { skip }, async (t) => {
+t.test('a rolling update that changes the secrets moves pods to new objects', async (t) => {
   const store = `vault-${suffix()}`;
   const product = await startProduct(t, { stores: [vaultClusterStore(store)] });
   const { kube } = product;

@@ -2,11 +2,8 @@
 import t from 'tap';
 import { eventually } from '../harness/cluster.ts';
 import { deployment, generatedNames, injectionAnnotations, startProduct, suffix, toYaml, vaultClusterStore } from '../harness/product.ts';
-import { skipUnless } from '../harness/webhook.ts';
 
-const skip = await skipUnless(['deploy', 'serve']);
-
-t.test('the reconciler recreates a deleted ExternalSecret and SecretProviderClass', { skip }, async (t) => {
+t.test('the reconciler recreates a deleted ExternalSecret and SecretProviderClass', async (t) => {
   const store = `vault-${suffix()}`;
   const product = await startProduct(t, { stores: [vaultClusterStore(store)] });
   const { kube } = product;

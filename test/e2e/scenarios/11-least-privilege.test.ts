@@ -6,11 +6,9 @@ import { join } from 'node:path';
 import { cluster } from '../harness/cluster.ts';
 import { kubeconfigYaml } from '../harness/control-plane.ts';
 import { kubectl } from '../harness/kubectl.ts';
-import { installDeploy, renderDeploy, serviceAccountToken, skipUnless } from '../harness/webhook.ts';
+import { installDeploy, renderDeploy, serviceAccountToken } from '../harness/webhook.ts';
 
-const skip = await skipUnless(['deploy']);
-
-t.test('the webhook ServiceAccount cannot read Secrets', { skip }, async (t) => {
+t.test('the webhook ServiceAccount cannot read Secrets', async (t) => {
   const kube = cluster();
   const manifests = await renderDeploy(kube);
   await installDeploy(kube, manifests);

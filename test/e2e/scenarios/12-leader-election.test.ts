@@ -3,11 +3,8 @@ import t from 'tap';
 import type { V1Lease } from '@kubernetes/client-node';
 import { eventually } from '../harness/cluster.ts';
 import { startProduct } from '../harness/product.ts';
-import { skipUnless } from '../harness/webhook.ts';
 
-const skip = await skipUnless(['deploy', 'serve']);
-
-t.test('one of two replicas holds the Lease, and the other takes over when it dies', { skip }, async (t) => {
+t.test('one of two replicas holds the Lease, and the other takes over when it dies', async (t) => {
   const product = await startProduct(t);
   const { kube } = product;
   const second = await product.startReplica(t, 'b');

@@ -18,11 +18,9 @@ import {
   toYaml,
   vaultClusterStore,
 } from '../harness/product.ts';
-import { installDeploy, localWebhookConfiguration, renderDeploy, skipUnless, startWebhook } from '../harness/webhook.ts';
+import { installDeploy, localWebhookConfiguration, renderDeploy, startWebhook } from '../harness/webhook.ts';
 
-const skip = await skipUnless(['deploy', 'serve']);
-
-t.test('--tls-auto issues, publishes and serves its own certificate', { skip }, async (t) => {
+t.test('--tls-auto issues, publishes and serves its own certificate', async (t) => {
   const kube = cluster();
   const manifests = await renderDeploy(kube);
   t.ok(manifests.containerArgs.includes('--tls-auto'), "deploy/'s default mode is --tls-auto");
