@@ -34,7 +34,7 @@ export function injectManifests(
   const errors: string[] = [];
   const warnings: string[] = [];
   const documents = parseAllDocuments(source, { uniqueKeys: true });
-  const parsed: Document.Parsed[] = Array.isArray(documents) ? documents : [];
+  const parsed: Document.Parsed[] = documents;
   // Each document owns the source text from its start to the next document's start, so the
   // segments concatenate back to the exact input.
   const starts = parsed.map((document, index) => (index === 0 ? 0 : document.range[0]));

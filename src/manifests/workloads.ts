@@ -26,10 +26,6 @@ const TEMPLATE_PATHS: Readonly<Record<string, YamlPath>> = {
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
 };
 
-export function isWorkloadKind(kind: unknown): boolean {
-  return typeof kind === 'string' && Object.hasOwn(TEMPLATE_PATHS, kind);
-}
-
 /**
  * The pod templates of a document: one for a workload, one per workload item of a `kind: List`,
  * none for anything else. A workload without a template at its path yields none (nothing to do).

@@ -74,8 +74,7 @@ export function parseStoreCatalog(text: string, file: string, options: CatalogLo
   const seen = new Set<string>();
 
   const documents = parseAllDocuments(text, { uniqueKeys: true });
-  const list = Array.isArray(documents) ? documents : [];
-  list.forEach((document, index) => {
+  documents.forEach((document, index) => {
     const where = `${file}: document ${index + 1}`;
     if (document.errors.length > 0) {
       for (const error of document.errors) errors.push(`${where}: invalid YAML: ${error.message.split('\n')[0]}`);

@@ -14,7 +14,7 @@
 // every replica serves the new certificate. Whenever a step trusts a CA the published bundle
 // lacks, the rotator publishes before it writes the Secret.
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import type { CertificateKeyPair } from './certificates.ts';
+import { isSignedBy, type CertificateKeyPair } from './certificates.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -242,7 +242,7 @@ function checkServing(m: TlsSecretState, nowMs: number, dnsNames: readonly strin
   const v = validity(m.serving.certPem);
   if (nowMs >= v.notAfterMs) return 'the serving certificate has expired';
   if (nowMs >= renewAtMs(v, policy)) return 'the serving certificate is due for renewal';
-  if (!cert.checkIssued(new X509Certificate(m.ca.certPem)) || !cert.verify(new X509Certificate(m.ca.certPem).publicKey)) {
+  if (!isSignedBy(m.serving.certPem, m.ca.certPem)) {
     return 'the serving certificate is not signed by the current CA';
   }
   const missing = dnsNames.filter((name) => cert.checkHost(name, { wildcards: false }) === undefined);
