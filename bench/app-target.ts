@@ -11,13 +11,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { pino } from 'pino';
-import { runServe } from '../src/cli/serve.ts';
-import { planInjection } from '../src/core/plan.ts';
+import { openServeLogger } from '../src/cli/logger.ts';
+import { buildWebhookApp, runServe } from '../src/cli/serve.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { DEFAULT_CSI_PROVIDER_NAMES } from '../src/providers/index.ts';
-import { createAdmissionHandler } from '../src/server/admission.ts';
-import { buildApp } from '../src/server/app.ts';
 import type { ServerOptions } from '../src/server/options.ts';
 import { loadStoreCatalogFile } from '../src/stores/catalog.ts';
 import type { CertificateKeyPair } from '../src/tls/certificates.ts';
@@ -94,20 +91,18 @@ async function startWithKubeWriter(options: WebhookTargetOptions): Promise<Runni
   // Imported here: only this target needs the fake cluster.
   const { startFakeCluster } = await import('./fake-cluster.ts');
   const cluster = await startFakeCluster();
-  const app = buildApp({
-    admission: createAdmissionHandler({
-      plan: (target) => planInjection(target, catalog, config),
-      writer: cluster.writer,
-      isReady: () => true,
-      apiDeadlineMs: options.server.apiDeadlineMs,
-    }),
-    tls: new TlsMaterialHolder({ cert: options.serving.certPem, key: options.serving.keyPem }),
-    runtimeReady: () => true,
-    metrics: createMetrics({ processMetrics: true }),
-    // As `serve` logs: one info line per review to stdout (the parent discards it).
-    logger: pino({ level: 'info', base: { service: 'hybrid-secrets' } }),
-    server: options.server,
-  });
+  // As `serve` logs: one info line per review to stdout (the parent discards it).
+  const logger = openServeLogger('info');
+  const app = buildWebhookApp(
+    { catalog, writer: cluster.writer, isReady: () => true },
+    {
+      config,
+      server: options.server,
+      tls: new TlsMaterialHolder({ cert: options.serving.certPem, key: options.serving.keyPem }),
+      metrics: createMetrics({ processMetrics: true }),
+      logger: logger.log,
+    },
+  );
   await app.listen({ host: options.server.host, port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('webhook has no TCP address');
@@ -116,6 +111,7 @@ async function startWithKubeWriter(options: WebhookTargetOptions): Promise<Runni
     stop: async () => {
       await app.close();
       await cluster.stop();
+      logger.close();
     },
   };
 }

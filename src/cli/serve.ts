@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { planInjection } from '../core/plan.ts';
 import type { InjectionConfig, Runtime } from '../core/types.ts';
@@ -334,20 +335,7 @@ async function serve(flags: ServeFlags, log: Logger): Promise<number> {
     return 1;
   }
 
-  const { catalog } = runtime;
-  const app = buildApp({
-    admission: createAdmissionHandler({
-      plan: (target) => planInjection(target, catalog, flags.config),
-      writer: runtime.writer,
-      isReady: () => runtime.isReady(),
-      apiDeadlineMs: flags.server.apiDeadlineMs,
-    }),
-    tls: tls.source,
-    runtimeReady: () => runtime.isReady(),
-    metrics,
-    logger: log,
-    server: flags.server,
-  });
+  const app = buildWebhookApp(runtime, { config: flags.config, server: flags.server, tls: tls.source, metrics, logger: log });
 
   const signal = waitForSignal();
   try {
@@ -382,6 +370,37 @@ async function serve(flags: ServeFlags, log: Logger): Promise<number> {
   clearTimeout(graceTimer);
   log.info('stopped');
   return 0;
+}
+
+/**
+ * The admission app over a runtime's catalog and writer: the wiring `serve` runs, shared with the
+ * HTTPS tests and the benchmark so that they exercise exactly this.
+ */
+export function buildWebhookApp(
+  runtime: Pick<Runtime, 'catalog' | 'writer' | 'isReady'>,
+  options: {
+    readonly config: InjectionConfig;
+    readonly server: ServerOptions;
+    readonly tls: TlsSource;
+    readonly metrics: Metrics;
+    readonly logger: FastifyBaseLogger;
+  },
+): FastifyInstance {
+  const { catalog } = runtime;
+  const isReady = (): boolean => runtime.isReady();
+  return buildApp({
+    admission: createAdmissionHandler({
+      plan: (target) => planInjection(target, catalog, options.config),
+      writer: runtime.writer,
+      isReady,
+      apiDeadlineMs: options.server.apiDeadlineMs,
+    }),
+    tls: options.tls,
+    runtimeReady: isReady,
+    metrics: options.metrics,
+    logger: options.logger,
+    server: options.server,
+  });
 }
 
 function waitForSignal(): { received: Promise<NodeJS.Signals> } {
