@@ -1,5 +1,6 @@
 // One error type for everything the Kubernetes API answers, whatever the client library threw,
 // so callers decide on `statusCode` and show `message` (the API's own words) to users.
+import { errorMessage } from '../core/values.ts';
 
 export class KubeApiError extends Error {
   /** HTTP status from the API server; undefined for network errors and timeouts. */
@@ -38,7 +39,7 @@ export function toKubeApiError(error: unknown): KubeApiError {
     const message = body?.message ?? `HTTP ${error.code}`;
     return new KubeApiError(message, error.code, body?.reason);
   }
-  return new KubeApiError(error instanceof Error ? error.message : String(error));
+  return new KubeApiError(errorMessage(error));
 }
 
 function isAbort(error: unknown): boolean {

@@ -7,6 +7,7 @@ import { deadlineSignal, raceAbort, systemClock, type Clock } from '../kube/cloc
 import { ensureDeadlineMs } from './caller-timeout.ts';
 import { ReviewError } from './errors.ts';
 import { allowed, denied, errored, patched, type AdmissionRequest, type ReviewResult } from './review.ts';
+import { errorMessage } from '../core/values.ts';
 
 export interface AdmissionHandlerOptions {
   /** The pure core, bound to the store catalog and the server's InjectionConfig. */
@@ -98,8 +99,4 @@ async function ensureWithin(
     // The writer's message names the object and the cause already.
     return signal.aborted ? `timed out after ${deadlineMs} ms ensuring ${what}` : errorMessage(error);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -14,6 +14,7 @@
 // every replica serves the new certificate. Whenever a step trusts a CA the published bundle
 // lacks, the rotator publishes before it writes the Secret.
 import { createPublicKey, X509Certificate } from 'node:crypto';
+import { errorMessage } from '../core/values.ts';
 import { isSignedBy, type CertificateKeyPair } from './certificates.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -203,7 +204,7 @@ export function parseTlsSecret(data: Readonly<Record<string, string>> | undefine
     }
     return { ok: true, material };
   } catch (error) {
-    return { ok: false, problem: `the TLS Secret is damaged: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, problem: `the TLS Secret is damaged: ${errorMessage(error)}` };
   }
 }
 

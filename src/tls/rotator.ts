@@ -1,6 +1,7 @@
 // The I/O side of self-managed TLS: the elected replica turns planRotation's steps into writes
 // to the TLS Secret and the webhook configuration's caBundle; every replica follows the Secret
 // and hands new serving certificates to the HTTPS server.
+import { errorMessage } from '../core/values.ts';
 import type { Clock, Timer } from '../kube/clock.ts';
 import {
   createCertificateAuthority,
@@ -189,7 +190,7 @@ export function startTlsRotation(options: {
       if (outcome.steps.length > 0) onChange?.();
       if (outcome.result === 'current') return Math.max(1000, Math.min(intervalMs, outcome.nextCheckAtMs - clock.now()));
     } catch (error) {
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'TLS rotation failed; retrying');
+      log.warn({ err: errorMessage(error) }, 'TLS rotation failed; retrying');
     }
     return intervalMs;
   });
@@ -226,7 +227,7 @@ export function followServingCertificate(options: {
         }
       }
     } catch (error) {
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'reading the TLS Secret failed');
+      log.warn({ err: errorMessage(error) }, 'reading the TLS Secret failed');
     }
     return intervalMs;
   });

@@ -3,6 +3,7 @@
 // TlsSource, so the HTTPS server picks up renewed certificates without a restart.
 import { isIP } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { errorMessage } from '../core/values.ts';
 import type { Clock } from '../kube/clock.ts';
 import { serviceSubjectAltNames } from './certificates.ts';
 import { ClientNodeCaBundlePublisher, ClientNodeTlsSecretStore, TLS_SECRET_NAME, WEBHOOK_CONFIGURATION_NAME } from './kube.ts';
@@ -81,7 +82,7 @@ export function startSelfManagedTlsWith(
       try {
         holder.set({ cert: certPem, key: keyPem });
       } catch (error) {
-        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'TLS certificate from the Secret does not load');
+        log.warn({ err: errorMessage(error) }, 'TLS certificate from the Secret does not load');
       }
     },
   });
