@@ -1,8 +1,9 @@
 // Throwaway PKI for one end-to-end run: a CA, serving certificates (API server, webhook) and
 // client certificates (admin, controller-manager). Keys come from node:crypto (fast, native);
 // node-forge builds and signs the certificates.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
+import { randomSerialNumber } from '../../../src/tls/certificates.ts';
 
 export interface KeyPair {
   readonly certPem: string;
@@ -43,10 +44,8 @@ function newCertificate(keyPem: string, subject: forge.pki.CertificateField[]): 
   const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  // First byte 0x40–0x7f: positive and minimally encoded, as Go's x509 parser demands.
-  const serial = randomBytes(16);
-  serial[0] = 0x40 | ((serial[0] ?? 0) & 0x3f);
-  cert.serialNumber = serial.toString('hex');
+  // Positive and minimally encoded, as Go's x509 parser demands: the product's own serials.
+  cert.serialNumber = randomSerialNumber();
   const now = Date.now();
   cert.validity.notBefore = new Date(now - 60_000);
   cert.validity.notAfter = new Date(now + validityMs);

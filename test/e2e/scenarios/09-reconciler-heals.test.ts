@@ -19,6 +19,7 @@ t.test('the reconciler recreates a deleted ExternalSecret and SecretProviderClas
     ['externalsecret.external-secrets.io', created.externalSecrets[0]],
     ['secretproviderclass.secrets-store.csi.x-k8s.io', created.classes[0]],
   ] as const) {
+    const before = JSON.parse(await kube.kubectlOk(['get', kind, name ?? '', `--namespace=${namespace}`, '-o', 'json'])) as { metadata: { uid: string } };
     await kube.kubectlOk(['delete', kind, name ?? '', `--namespace=${namespace}`]);
     const healed = await eventually(
       `the reconciler to recreate ${kind} ${name}`,
@@ -28,7 +29,7 @@ t.test('the reconciler recreates a deleted ExternalSecret and SecretProviderClas
       },
       { timeoutMs: 120_000 },
     );
-    t.ok(healed.metadata.uid, `${kind} ${name} exists again`);
+    t.not(healed.metadata.uid, before.metadata.uid, `${kind} ${name} exists again, as a new object`);
     t.match(healed.metadata.ownerReferences, [{ kind: 'ReplicaSet' }], 'still owned by the ReplicaSet');
   }
 });

@@ -18,6 +18,7 @@ import {
   toYaml,
   vaultClusterStore,
 } from '../harness/product.ts';
+import { splitPemBundle } from '../../../src/tls/rotation.ts';
 import { installDeploy, localWebhookConfiguration, renderDeploy, startWebhook } from '../harness/webhook.ts';
 
 t.test('--tls-auto issues, publishes and serves its own certificate', async (t) => {
@@ -69,7 +70,7 @@ t.test('--tls-auto issues, publishes and serves its own certificate', async (t) 
     return bundles.every((bundle) => bundle !== '') ? bundles : undefined;
   });
   for (const bundle of published) {
-    const pems = Buffer.from(bundle, 'base64').toString('utf8').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+    const pems = splitPemBundle(Buffer.from(bundle, 'base64').toString('utf8'));
     const fingerprints = pems.map((pem) => new X509Certificate(pem).fingerprint256);
     t.ok(fingerprints.includes(ca.fingerprint256), `caBundle (${pems.length} certificate(s)) carries the Secret's CA`);
   }
